@@ -1,0 +1,78 @@
+// Package logstore keeps task logs: one file per try under a directory, laid
+// out as Airflow lays them out, readable while the try still writes to it.
+package logstore
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Key identifies the log of one try.
+type Key struct {
+	DagID     string
+	RunID     string
+	TaskID    string
+	MapIndex  int
+	TryNumber int
+}
+
+// FileStore keeps logs as files under Dir.
+type FileStore struct {
+	Dir string
+}
+
+// Path returns the file of a try's log:
+// dag_id=<dag>/run_id=<run>/task_id=<task>[/map_index=<i>]/attempt=<n>.log.
+func (s FileStore) Path(k Key) string {
+	parts := []string{s.Dir, "dag_id=" + k.DagID, "run_id=" + k.RunID, "task_id=" + k.TaskID}
+	if k.MapIndex >= 0 {
+		parts = append(parts, "map_index="+strconv.Itoa(k.MapIndex))
+	}
+	parts = append(parts, fmt.Sprintf("attempt=%d.log", k.TryNumber))
+	return filepath.Join(parts...)
+}
+
+// Create opens a try's log for appending, creating its directories. The file
+// is handed to the task process as its stdout and stderr, so what the task
+// writes reaches the disk without passing through updraft.
+func (s FileStore) Create(k Key) (*os.File, error) {
+	p := s.Path(k)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("create log directory: %w", err)
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	return f, nil
+}
+
+// ErrNotFound says a try has no log (yet).
+var ErrNotFound = errors.New("log not found")
+
+// Read returns the log of a try from byte offset on, at most limit bytes
+// (all when limit <= 0), and the offset to continue from: a reader following
+// a running try calls it again with that offset.
+func (s FileStore) Read(k Key, offset int64, limit int64) ([]byte, int64, error) {
+	f, err := os.Open(s.Path(k))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, offset, ErrNotFound
+	}
+	if err != nil {
+		return nil, offset, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, offset, err
+	}
+	var r io.Reader = f
+	if limit > 0 {
+		r = io.LimitReader(f, limit)
+	}
+	b, err := io.ReadAll(r)
+	return b, offset + int64(len(b)), err
+}
