@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/updraft-dev/updraft/internal/executor"
+	"github.com/updraft-dev/updraft/internal/executor/local"
+	"github.com/updraft-dev/updraft/internal/logstore"
+	"github.com/updraft-dev/updraft/internal/scheduler"
+	"github.com/updraft-dev/updraft/internal/store"
+)
+
+func (a *app) standaloneCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "standalone",
+		Short: "Run everything in one process on the embedded database: DAG folder, scheduler, local executor",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runScheduler(cmd.Context(), "standalone")
+		},
+	}
+}
+
+func (a *app) schedulerCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "scheduler",
+		Short: "Run the scheduler: reads the DAG folder, creates runs, starts tasks",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runScheduler(cmd.Context(), "scheduler")
+		},
+	}
+}
+
+// localExecutor is the local executor as configured.
+func (a *app) localExecutor() (*local.Executor, error) {
+	tmp := filepath.Join(a.cfg.DataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	return local.New(local.Config{
+		Parallelism: a.cfg.Parallelism,
+		Logs:        logstore.FileStore{Dir: a.cfg.LogDir()},
+		TempDir:     tmp,
+		KillGrace:   a.cfg.KillGrace,
+		Env:         a.environ,
+		Logger:      a.log,
+		Now:         time.Now,
+	}), nil
+}
+
+// newScheduler wires a scheduler to the store and the local executor.
+func (a *app) newScheduler(st store.Store, ex executor.Executor, onlyRun int64, observe func(scheduler.Transition)) (*scheduler.Scheduler, error) {
+	return scheduler.New(scheduler.Config{
+		Store:     st,
+		Executors: map[string]executor.Executor{"local": ex},
+		Versions:  a.versions,
+		Logger:    a.log,
+		Now:       time.Now,
+		Hostname:  hostname(),
+		Tick:      a.cfg.SchedulerTick,
+		OnlyRun:   onlyRun,
+		Observe:   observe,
+	})
+}
+
+func (a *app) runScheduler(ctx context.Context, mode string) error {
+	lock, err := lockScheduler(a.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	src := a.dagSource(st)
+	res, err := src.Sync(ctx)
+	if err != nil {
+		return fmt.Errorf("read DAGs folder %s: %w", a.cfg.DagsFolder, err)
+	}
+	ex, err := a.localExecutor()
+	if err != nil {
+		return err
+	}
+	defer ex.Stop()
+	s, err := a.newScheduler(st, ex, 0, nil)
+	if err != nil {
+		return err
+	}
+	dbPath, _ := a.cfg.SQLitePath()
+	fmt.Fprintf(a.errOut, "updraft %s %s\n  data dir:    %s\n  database:    %s\n  dags folder: %s (%d files parsed, %d with errors, in %s)\n  parallelism: %d\n",
+		mode, Version, a.cfg.DataDir, dbPath, a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration), a.cfg.Parallelism)
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- src.Watch(ctx, s.Wake) }()
+	runErr := s.Run(ctx)
+	if err := <-watchDone; err != nil && ctx.Err() == nil {
+		a.log.Error("DAG folder watch stopped", "err", err)
+	}
+	fmt.Fprintln(a.errOut, "updraft", mode, "stopped")
+	return runErr
+}

@@ -1,0 +1,177 @@
+// Package config is updraft's typed configuration: defaults, then a YAML
+// file, then UPDRAFT_* environment variables, then command-line flags, each
+// overriding the one before. Only this package and cmd/ read the environment.
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is every setting. The yaml tag is the key in the file; the
+// environment variable is UPDRAFT_ and the key in upper case.
+type Config struct {
+	// DataDir holds the SQLite database, task logs and the scheduler lock.
+	DataDir string `yaml:"data_dir"`
+	// DagsFolder is where DAG files (*.yaml, *.yml) are read from.
+	DagsFolder string `yaml:"dags_folder"`
+	// DatabaseURL selects the metadata store; empty means the SQLite file
+	// updraft.db in DataDir. sqlite:///path/to/file.db names another file.
+	DatabaseURL string `yaml:"database_url"`
+	// Parallelism caps the task processes the local executor runs at once.
+	Parallelism int `yaml:"parallelism"`
+	// SchedulerTick is the period of the scheduler's full pass.
+	SchedulerTick time.Duration `yaml:"scheduler_tick"`
+	// KillGrace is how long a task has between SIGTERM and SIGKILL.
+	KillGrace time.Duration `yaml:"kill_grace"`
+	// DagsArePausedAtCreation pauses DAGs the first time they are seen, as
+	// Airflow's setting of the same name does.
+	DagsArePausedAtCreation bool `yaml:"dags_are_paused_at_creation"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		DataDir:       ".updraft",
+		DagsFolder:    "dags",
+		Parallelism:   32,
+		SchedulerTick: time.Second,
+		KillGrace:     10 * time.Second,
+		LogLevel:      "info",
+		LogFormat:     "text",
+	}
+}
+
+// LoadFile lays a YAML file over c. Unknown keys are errors with their line.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: it sets nothing, which is fine.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv lays UPDRAFT_* variables over c, from environ ("NAME=value").
+func (c *Config) LoadEnv(environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "UPDRAFT_") {
+			env[k] = v
+		}
+	}
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	var errs []error
+	for i := range t.NumField() {
+		name := EnvName(t.Field(i))
+		s, ok := env[name]
+		if !ok {
+			continue
+		}
+		if err := setField(v.Field(i), s); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// EnvName is the environment variable of a field: UPDRAFT_DAGS_FOLDER.
+func EnvName(f reflect.StructField) string {
+	return "UPDRAFT_" + strings.ToUpper(f.Tag.Get("yaml"))
+}
+
+func setField(f reflect.Value, s string) error {
+	switch f.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(d))
+	case string:
+		f.SetString(s)
+	case int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", s)
+		}
+		f.SetInt(int64(n))
+	case bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		f.SetBool(b)
+	default:
+		return fmt.Errorf("unsupported type %s", f.Type())
+	}
+	return nil
+}
+
+// Validate checks the values and fills derived defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Parallelism < 1 {
+		errs = append(errs, fmt.Errorf("parallelism: must be at least 1, got %d", c.Parallelism))
+	}
+	if c.SchedulerTick <= 0 {
+		errs = append(errs, fmt.Errorf("scheduler_tick: must be positive, got %s", c.SchedulerTick))
+	}
+	if c.KillGrace < 0 {
+		errs = append(errs, fmt.Errorf("kill_grace: must not be negative, got %s", c.KillGrace))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level: must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log_format: must be text or json, got %q", c.LogFormat))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must not be empty"))
+	}
+	if _, err := c.SQLitePath(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// SQLitePath is the database file when the store is SQLite.
+func (c *Config) SQLitePath() (string, error) {
+	u := c.DatabaseURL
+	switch {
+	case u == "":
+		return filepath.Join(c.DataDir, "updraft.db"), nil
+	case strings.HasPrefix(u, "sqlite://"):
+		return cmp.Or(strings.TrimPrefix(u, "sqlite://"), filepath.Join(c.DataDir, "updraft.db")), nil
+	default:
+		return "", fmt.Errorf("database_url: %q is not supported: use sqlite:///path/to/file.db", u)
+	}
+}
+
+// LogDir is where task logs are written.
+func (c *Config) LogDir() string { return filepath.Join(c.DataDir, "logs") }

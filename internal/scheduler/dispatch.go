@@ -1,0 +1,182 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/executor"
+	"github.com/updraft-dev/updraft/internal/store"
+)
+
+// dispatch queues scheduled task instances, highest priority first, within
+// the executors' free slots, the pools' slots and each DAG's
+// max_active_tasks, then hands them to their executors. "queued" is
+// committed before the executor is asked, so a crash in between leaves a
+// queued try that recovery puts back, never a process the store does not
+// know about.
+func (s *Scheduler) dispatch(ctx context.Context) error {
+	free := map[string]int{}
+	total := 0
+	for name, ex := range s.cfg.Executors {
+		free[name] = ex.FreeSlots()
+		total += free[name]
+	}
+	if total == 0 {
+		return nil
+	}
+	cands, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskScheduled}, 4*total+64)
+	if err != nil || len(cands) == 0 {
+		return err
+	}
+	active, err := s.st.TaskInstanceCountActive(ctx)
+	if err != nil {
+		return err
+	}
+	pools, err := s.poolSlots(ctx)
+	if err != nil {
+		return err
+	}
+	runs := map[int64]*store.DagRun{}
+	var picked []*queuedTry
+	var changes []*store.TaskInstanceChange
+	now := s.now()
+	for _, ti := range cands {
+		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
+			continue
+		}
+		exName := s.executorName(ti.Executor)
+		if ti.Executor != "" && exName != ti.Executor {
+			reason := fmt.Sprintf("executor %q is not configured", ti.Executor)
+			c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
+				From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, State: dag.TaskFailed,
+				EndDate: &now, Reason: &reason, RecordTry: true}
+			changes = append(changes, c)
+			continue
+		}
+		if free[exName] <= 0 {
+			continue
+		}
+		r := runs[ti.RunPK]
+		if r == nil {
+			if r, err = s.st.DagRunGetByID(ctx, ti.RunPK); err != nil {
+				return err
+			}
+			runs[ti.RunPK] = r
+		}
+		d, err := s.cfg.Versions.Get(ctx, r.VersionID)
+		if err != nil {
+			return err
+		}
+		task := d.Task(ti.TaskID)
+		c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
+			From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, QueuedAt: &now,
+			Hostname: &s.cfg.Hostname}
+		slots, ok := pools[ti.Pool]
+		if !ok {
+			reason := fmt.Sprintf("pool %q does not exist", ti.Pool)
+			c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
+			changes = append(changes, c)
+			continue
+		}
+		if active.PoolSlots[ti.Pool]+ti.PoolSlots > slots || active.Dag[ti.DagID] >= d.MaxActiveTasks {
+			continue
+		}
+		try := ti.TryNumber + 1
+		req, rerr := s.request(ctx, r, d, task, try)
+		if rerr != nil {
+			// A template that cannot render fails the try; retries apply
+			// as for any failure, since a variable may appear meanwhile.
+			reason := rerr.Error()
+			c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
+			if try <= ti.MaxTries {
+				at := now.Add(RetryDelay(task, try))
+				c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
+			}
+			changes = append(changes, c)
+			s.log.Warn("task failed to render", "dag_id", ti.DagID, "run_id", ti.RunID, "task_id", ti.TaskID, "err", rerr)
+			continue
+		}
+		c.State = dag.TaskQueued
+		c.Rendered, _ = json.Marshal(rendered{Command: req.Argv, Env: req.Env})
+		changes = append(changes, c)
+		picked = append(picked, &queuedTry{change: c, executor: exName, req: req})
+		free[exName]--
+		active.PoolSlots[ti.Pool] += ti.PoolSlots
+		active.Dag[ti.DagID]++
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	applied, err := s.st.TaskInstanceApply(ctx, changes)
+	if err != nil {
+		return err
+	}
+	ok := map[*store.TaskInstanceChange]bool{}
+	for i, c := range changes {
+		ok[c] = applied[i]
+		if applied[i] && c.State != dag.TaskQueued {
+			r := runs[c.RunPK]
+			s.observe(Transition{Time: now, DagID: r.DagID, RunID: r.RunID, RunPK: r.ID, TaskID: c.TaskID,
+				Try: c.Try + 1, State: c.State.String(), Reason: *c.Reason})
+		}
+	}
+	for _, q := range picked {
+		if !ok[q.change] {
+			continue
+		}
+		if err := s.cfg.Executors[q.executor].Submit(ctx, q.req); err != nil {
+			s.submitFailed(q, err)
+		}
+	}
+	return nil
+}
+
+type queuedTry struct {
+	change   *store.TaskInstanceChange
+	executor string
+	req      *executor.Request
+}
+
+// rendered is what the store keeps of a try's rendered templates.
+type rendered struct {
+	Command []string `json:"command"`
+	Env     []string `json:"env,omitempty"`
+}
+
+// submitFailed fails a try its executor refused: that is the executor's
+// trouble, not the task's, so the reason says so; retries apply.
+func (s *Scheduler) submitFailed(q *queuedTry, err error) {
+	s.log.Error("executor refused a task", "try", q.req.Key.String(), "err", err)
+	// Recorded like any other finish on the next pass; the loop is woken
+	// for it.
+	s.pending = append(s.pending, executor.Event{Key: q.req.Key, Kind: executor.Finished, Time: s.now(),
+		State: dag.TaskFailed, ExitCode: -1, Reason: "executor: " + err.Error()})
+	s.Wake()
+}
+
+func (s *Scheduler) poolSlots(ctx context.Context) (map[string]int, error) {
+	pools, err := s.st.PoolList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(pools))
+	for _, p := range pools {
+		out[p.Name] = p.Slots
+	}
+	return out, nil
+}
+
+// executorName resolves a task's executor; one that is not configured
+// resolves to the default, and dispatch refuses it.
+func (s *Scheduler) executorName(name string) string {
+	if name == "" || s.cfg.Executors[name] == nil {
+		return s.cfg.DefaultExecutor
+	}
+	return name
+}
+
+func (s *Scheduler) executorFor(name string) executor.Executor {
+	return s.cfg.Executors[s.executorName(name)]
+}

@@ -1,0 +1,129 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/executor"
+	"github.com/updraft-dev/updraft/internal/store"
+)
+
+// recover settles the tries a previous scheduler left behind. Executors
+// adopt what they can follow (pods); for the rest, the executor first makes
+// sure nothing is still running, then the try counts as failed and its retry
+// policy applies. A try that was queued but never started goes back to
+// scheduled, keeping its try number.
+func (s *Scheduler) recover(ctx context.Context) error {
+	tis, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskQueued, dag.TaskRunning, dag.TaskRestarting}, 0)
+	if err != nil {
+		return err
+	}
+	byExecutor := map[string][]executor.RunningTry{}
+	for _, ti := range tis {
+		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
+			continue
+		}
+		name := s.executorName(ti.Executor)
+		byExecutor[name] = append(byExecutor[name], executor.RunningTry{Key: tryKey(ti), PID: ti.PID, Hostname: ti.Hostname})
+	}
+	adopted := map[executor.TryKey]bool{}
+	for name, tries := range byExecutor {
+		keys, err := s.cfg.Executors[name].Recover(ctx, tries)
+		if err != nil {
+			return fmt.Errorf("executor %s: %w", name, err)
+		}
+		for _, k := range keys {
+			adopted[k] = true
+		}
+	}
+	now := s.now()
+	var changes []*store.TaskInstanceChange
+	for _, ti := range tis {
+		if (s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun) || adopted[tryKey(ti)] {
+			continue
+		}
+		c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
+			From: []dag.TaskState{ti.State}, Try: ti.TryNumber}
+		switch {
+		case ti.State == dag.TaskRestarting:
+			c.State = dag.TaskNone
+		case ti.State == dag.TaskQueued && ti.PID == 0:
+			c.State, c.TryDelta = dag.TaskScheduled, -1
+		default:
+			reason := "the scheduler stopped while the try ran; its process is gone"
+			c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
+			if ti.TryNumber <= ti.MaxTries {
+				delay, err := s.retryDelayOf(ctx, ti)
+				if err != nil {
+					return err
+				}
+				at := now.Add(delay)
+				c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
+			}
+			s.log.Warn("task lost with the previous scheduler", "dag_id", ti.DagID, "run_id", ti.RunID,
+				"task_id", ti.TaskID, "try", ti.TryNumber, "state", c.State)
+		}
+		changes = append(changes, c)
+	}
+	_, err = s.st.TaskInstanceApply(ctx, changes)
+	return err
+}
+
+func (s *Scheduler) retryDelayOf(ctx context.Context, ti *store.TaskInstance) (time.Duration, error) {
+	r, err := s.st.DagRunGetByID(ctx, ti.RunPK)
+	if err != nil {
+		return 0, err
+	}
+	d, err := s.cfg.Versions.Get(ctx, r.VersionID)
+	if err != nil {
+		return 0, err
+	}
+	if t := d.Task(ti.TaskID); t != nil {
+		return RetryDelay(t, ti.TryNumber), nil
+	}
+	return 0, nil
+}
+
+// retryDue puts task instances whose retry delay has passed back to
+// scheduled: their upstream was met when they first ran.
+func (s *Scheduler) retryDue(ctx context.Context) error {
+	tis, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskUpForRetry}, 0)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	var changes []*store.TaskInstanceChange
+	for _, ti := range tis {
+		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
+			continue
+		}
+		if ti.NextRetryAt != nil && ti.NextRetryAt.After(now) {
+			if s.retryAt.IsZero() || ti.NextRetryAt.Before(s.retryAt) {
+				s.retryAt = *ti.NextRetryAt
+			}
+			continue
+		}
+		changes = append(changes, &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
+			From: []dag.TaskState{dag.TaskUpForRetry}, Try: ti.TryNumber, State: dag.TaskScheduled, ClearEndDate: true})
+	}
+	_, err = s.st.TaskInstanceApply(ctx, changes)
+	return err
+}
+
+// restartCleared cancels the running tries of task instances that were
+// cleared while they ran; the try's end puts them back to none.
+func (s *Scheduler) restartCleared(ctx context.Context) error {
+	tis, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskRestarting}, 0)
+	if err != nil {
+		return err
+	}
+	for _, ti := range tis {
+		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
+			continue
+		}
+		s.executorFor(ti.Executor).Cancel(tryKey(ti))
+	}
+	return nil
+}

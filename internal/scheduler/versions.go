@@ -1,0 +1,63 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/store"
+)
+
+// ParseFunc turns a DAG file's source into its model.
+type ParseFunc func(filename string, src []byte) (*dag.DAG, error)
+
+// Versions loads DAG versions from the store and keeps them parsed: a
+// version never changes, so it is parsed once per process.
+type Versions struct {
+	store store.Store
+	parse ParseFunc
+
+	mu    sync.Mutex
+	cache map[int64]*dag.DAG
+}
+
+// NewVersions returns an empty cache.
+func NewVersions(st store.Store, parse ParseFunc) *Versions {
+	return &Versions{store: st, parse: parse, cache: map[int64]*dag.DAG{}}
+}
+
+// Get returns the DAG of a version.
+func (v *Versions) Get(ctx context.Context, id int64) (*dag.DAG, error) {
+	v.mu.Lock()
+	d := v.cache[id]
+	v.mu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	ver, err := v.store.DagVersionGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d, err = v.parse(ver.FileLoc, ver.Source)
+	if err != nil {
+		return nil, fmt.Errorf("dag version %d of %s no longer parses: %w", ver.VersionNumber, ver.DagID, err)
+	}
+	v.mu.Lock()
+	v.cache[id] = d
+	v.mu.Unlock()
+	return d, nil
+}
+
+// Latest returns a DAG's row and the model of its latest version.
+func (v *Versions) Latest(ctx context.Context, dagID string) (*store.Dag, *dag.DAG, error) {
+	row, err := v.store.DagGet(ctx, dagID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if row.LatestVersionID == 0 {
+		return nil, nil, fmt.Errorf("dag %s has no version: %w", dagID, store.ErrNotFound)
+	}
+	d, err := v.Get(ctx, row.LatestVersionID)
+	return row, d, err
+}
