@@ -1,0 +1,116 @@
+package scheduler
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/store"
+)
+
+// One pass of run creation at a fixed clock: catchup creates a run per
+// missed interval, oldest first, up to max_active_runs; without catchup only
+// the latest; a paused DAG none; end_date bounds the intervals.
+func TestCreateScheduledRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{
+		"catchup": "dag_id: catchup\nschedule: '@daily'\nstart_date: 2026-01-01\ncatchup: true\nmax_active_runs: 3\ntasks: {a: {command: [echo]}}\n",
+		"latest":  "dag_id: latest\nschedule: '0 6 * * *'\nstart_date: 2026-01-01\ncatchup: false\ntasks: {a: {command: [echo]}}\n",
+		"bounded": "dag_id: bounded\nschedule: '@daily'\nstart_date: 2026-01-01\nend_date: 2026-01-02\ncatchup: true\nmax_active_runs: 10\ntasks: {a: {command: [echo]}}\n",
+		"paused":  "dag_id: paused\nschedule: '@daily'\nstart_date: 2026-01-01\ncatchup: true\ntasks: {a: {command: [echo]}}\n",
+		"manual":  "dag_id: manual\nschedule: null\nstart_date: 2026-01-01\ntasks: {a: {command: [echo]}}\n",
+	})
+	ctx := context.Background()
+	if err := b.st.DagSetPaused(ctx, "paused", true); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	s := b.scheduler(t, Config{Now: func() time.Time { return now }})
+	if err := s.createScheduledRuns(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logical := func(dagID string) []string {
+		runs, err := b.st.DagRunList(ctx, &store.DagRunListParams{DagID: dagID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range runs {
+			if r.RunType != dag.RunScheduled || r.State != dag.DagRunQueued {
+				t.Errorf("%s: run %s is %s %s", dagID, r.RunID, r.RunType, r.State)
+			}
+			out = append(out, r.LogicalDate.Format("01-02T15"))
+		}
+		return out
+	}
+	for dagID, want := range map[string][]string{
+		"catchup": {"01-01T00", "01-02T00", "01-03T00"},
+		"latest":  {"01-09T06"},
+		"bounded": {"01-01T00", "01-02T00"},
+		"paused":  nil,
+		"manual":  nil,
+	} {
+		if got := logical(dagID); !equal(got, want) {
+			t.Errorf("%s: runs %v, want %v", dagID, got, want)
+		}
+	}
+	// Runs are created once: a second pass at the same clock adds nothing,
+	// and the next interval of catchup waits for a free slot.
+	if err := s.createScheduledRuns(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := logical("catchup"); len(got) != 3 {
+		t.Errorf("second pass: %v", got)
+	}
+	row, err := b.st.DagGet(ctx, "catchup")
+	if err != nil || row.NextDataInterval == nil || !row.NextDataInterval.Start.Equal(time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("catchup's next run: %+v %v", row, err)
+	}
+}
+
+func TestDependsOnPast(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"past": `
+dag_id: past
+tasks:
+  step: {depends_on_past: true, command: [sh, -c, 'test "{{ dag_run.conf.fail }}" != yes']}
+`})
+	ctx := context.Background()
+	first, err := Trigger(ctx, b.st, b.versions, time.Now(), &TriggerParams{DagID: "past", RunID: "first",
+		LogicalDate: ptr(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), Conf: map[string]any{"fail": "yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state, _ := b.runToEnd(t, first); state != dag.DagRunFailed {
+		t.Fatalf("first run %s", state)
+	}
+	second, err := Trigger(ctx, b.st, b.versions, time.Now(), &TriggerParams{DagID: "past", RunID: "second",
+		LogicalDate: ptr(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The previous run's step failed, so this one's waits: run a few
+	// passes and check it never left none.
+	s := b.scheduler(t, Config{OnlyRun: second.ID})
+	passes := 0
+	b.runUntil(t, s, func() bool { passes++; return passes > 10 })
+	_, tis := b.states(t, second)
+	if tis["step"].State != dag.TaskNone {
+		t.Fatalf("step ran although the previous run's step failed: %s", tis["step"].State)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,319 @@
+package spec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/updraft-dev/updraft/internal/dag"
+)
+
+// y joins lines into a YAML document, so that tests can count lines and
+// columns by eye.
+func y(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
+
+// wantErr is one expected error: its exact position and field, and a part of
+// its message.
+type wantErr struct {
+	line, col int
+	field     string
+	msg       string
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		src  string
+		want []wantErr
+	}{
+		// The file as a whole.
+		{"empty file", "", []wantErr{{1, 1, "", "empty file"}}},
+		{"only comments", "# nothing here\n", []wantErr{{1, 1, "", "empty file"}}},
+		{"null document", "~\n", []wantErr{{1, 1, "", "empty file"}}},
+		{"top level list", y("- dag_id: a", "- dag_id: b"), []wantErr{{1, 1, "", "expected a mapping with dag_id and tasks at the top level, got a list"}}},
+		{"top level scalar", y("hello"), []wantErr{{1, 1, "", `got string "hello"`}}},
+		{"syntax error", y("dag_id: x", "tasks:", "  a: {command: [echo}"), []wantErr{{3, 0, "", "invalid YAML: did not find expected ',' or ']'"}}},
+		{"tab indentation", y("dag_id: x", "tasks:", "\ta: {}"), []wantErr{{3, 0, "", "invalid YAML: found character that cannot start any token"}}},
+		{"syntax error on the first line", y("dag_id: [x", "tasks: {}"), []wantErr{{2, 0, "", "invalid YAML: did not find expected ',' or ']'"}}},
+		{"unclosed quote", y("dag_id: x", "tasks:", "  a: {command: 'echo}", "  b: {}"), []wantErr{{3, 0, "", "invalid YAML: found unexpected end of stream"}}},
+		{"mapping in a scalar", y("dag_id: x", "description: a: b"), []wantErr{{2, 0, "", "invalid YAML: mapping values are not allowed in this context"}}},
+		{"unknown anchor", y("dag_id: x", "tasks:", "  a: {env: *nope}"), []wantErr{{3, 12, "", "invalid YAML: unknown anchor 'nope' referenced"}}},
+		{"two documents", y("dag_id: x", "---", "dag_id: y"), []wantErr{{2, 1, "", "a second YAML document"}}},
+		{"alias inside its anchor", y("dag_id: x", "tasks: &t", "  a: {env: *t}"), []wantErr{{3, 12, "", "alias *t is inside the anchor it refers to"}}},
+
+		// Keys.
+		{"missing dag_id", y("tasks: {}"), []wantErr{{1, 1, "dag_id", "missing required field"}}},
+		{"unknown top-level key", y("dag_id: x", "schedul: '@daily'"), []wantErr{{2, 1, "schedul", `unknown field (did you mean "schedule"?)`}}},
+		{"unknown task key", y("dag_id: x", "tasks:", "  a:", "    retires: 1"), []wantErr{{4, 5, "tasks.a.retires", `did you mean "retries"?`}}},
+		{"unknown key far from any", y("dag_id: x", "tasks:", "  a: {operator: bash}"), []wantErr{{3, 7, "tasks.a.operator", "unknown field"}}},
+		{"depends_on in default_args", y("dag_id: x", "default_args:", "  depends_on: [a]"), []wantErr{{3, 3, "default_args.depends_on", "unknown field"}}},
+		{"task-only key at top level", y("dag_id: x", "retries: 3"), []wantErr{{2, 1, "retries", "unknown field"}}},
+		{"duplicate top-level key", y("dag_id: x", "dag_id: y"), []wantErr{{2, 1, "dag_id", "duplicate key, first defined at line 1"}}},
+		{"duplicate task id", y("dag_id: x", "tasks:", "  a: {}", "  b: {}", "  a: {}"), []wantErr{{5, 3, "tasks.a", "duplicate key, first defined at line 3"}}},
+		{"duplicate env name", y("dag_id: x", "tasks:", "  a:", "    env: {A: 1, A: 2}"), []wantErr{{4, 17, "tasks.a.env.A", "duplicate key"}}},
+		{"non-string key", y("dag_id: x", "tasks:", "  ? [a, b]", "  : {}"), []wantErr{{3, 5, "tasks", "a key must be a string, got a list"}}},
+
+		// Types.
+		{"string for integer", y("dag_id: x", "tasks:", "  a: {retries: many}"), []wantErr{{3, 16, "tasks.a.retries", `expected an integer, got string "many"`}}},
+		{"quoted integer", y("dag_id: x", "max_active_runs: '2'"), []wantErr{{2, 18, "max_active_runs", `expected an integer, got string "2"`}}},
+		{"float for integer", y("dag_id: x", "tasks:", "  a: {pool_slots: 1.5}"), []wantErr{{3, 19, "tasks.a.pool_slots", "expected an integer, got number 1.5"}}},
+		{"yes is not a boolean", y("dag_id: x", "catchup: yes"), []wantErr{{2, 10, "catchup", `expected true or false, got string "yes"`}}},
+		{"mapping for list", y("dag_id: x", "tags: {a: b}"), []wantErr{{2, 7, "tags", "expected a list, got a mapping"}}},
+		{"list for string", y("dag_id: x", "description: [a]"), []wantErr{{2, 14, "description", "expected a string, got a list"}}},
+		{"number for string", y("dag_id: x", "owner: 42"), []wantErr{{2, 8, "owner", "expected a string, got integer 42"}}},
+		{"list for task", y("dag_id: x", "tasks:", "  a: [echo]"), []wantErr{{3, 6, "tasks.a", "expected a mapping, got a list"}}},
+		{"list for env", y("dag_id: x", "tasks:", "  a:", "    env: [A=1]"), []wantErr{{4, 10, "tasks.a.env", "expected a mapping, got a list"}}},
+		{"env value not scalar", y("dag_id: x", "tasks:", "  a:", "    env: {A: [1]}"), []wantErr{{4, 14, "tasks.a.env.A", "expected a string, got a list"}}},
+		{"mapping for command", y("dag_id: x", "tasks:", "  a: {command: {run: x}}"), []wantErr{{3, 16, "tasks.a.command", "expected a list of arguments or a shell command string, got a mapping"}}},
+		{"argv item not scalar", y("dag_id: x", "tasks:", "  a: {command: [echo, [x]]}"), []wantErr{{3, 23, "tasks.a.command[1]", "expected a string, got a list"}}},
+		{"empty argv", y("dag_id: x", "tasks:", "  a: {command: []}"), []wantErr{{3, 16, "tasks.a.command", "empty command"}}},
+		{"empty shell command", y("dag_id: x", "tasks:", "  a: {command: ''}"), []wantErr{{3, 16, "tasks.a.command", "empty command"}}},
+		{"mapping for depends_on", y("dag_id: x", "tasks:", "  a: {depends_on: {b: 1}}"), []wantErr{{3, 19, "tasks.a.depends_on", "expected a string or a list of strings"}}},
+		{"list for resources", y("dag_id: x", "tasks:", "  a: {resources: [big]}"), []wantErr{{3, 18, "tasks.a.resources", "expected a resource profile name or a mapping"}}},
+		{"unknown resources key", y("dag_id: x", "tasks:", "  a: {resources: {request: {cpu: 1}}}"), []wantErr{{3, 19, "tasks.a.resources.request", `did you mean "requests"?`}}},
+		{"bad duration", y("dag_id: x", "dagrun_timeout: 1 hour"), []wantErr{{2, 17, "dagrun_timeout", `invalid duration "1 hour"`}}},
+		{"negative duration", y("dag_id: x", "tasks:", "  a: {retry_delay: -30}"), []wantErr{{3, 20, "tasks.a.retry_delay", "duration -30 is negative"}}},
+		{"float duration", y("dag_id: x", "tasks:", "  a: {execution_timeout: 1.5}"), []wantErr{{3, 26, "tasks.a.execution_timeout", "expected a duration"}}},
+		{"bad date", y("dag_id: x", "start_date: yesterday"), []wantErr{{2, 13, "start_date", `invalid date "yesterday"`}}},
+		{"bad month", y("dag_id: x", "start_date: 2026-13-01"), []wantErr{{2, 13, "start_date", "invalid date"}}},
+
+		// Values.
+		{"dag_id characters", y("dag_id: my dag"), []wantErr{{1, 9, "dag_id", "may only contain letters, digits, dashes, dots and underscores"}}},
+		{"dag_id too long", y("dag_id: " + strings.Repeat("a", 251)), []wantErr{{1, 9, "dag_id", "id is 251 characters long, at most 250"}}},
+		{"dag_id empty", y("dag_id: ''"), []wantErr{{1, 9, "dag_id", "must not be empty"}}},
+		{"dag_id not a string", y("dag_id: [a]"), []wantErr{{1, 9, "dag_id", "expected a string, got a list"}}},
+		{"dag_id null", y("dag_id:", "tasks: {}"), []wantErr{{1, 8, "dag_id", "must not be empty"}}},
+		{"task id characters", y("dag_id: x", "tasks:", "  a$b: {}"), []wantErr{{3, 3, `tasks["a$b"]`, "may only contain"}}},
+		{"task id empty", y("dag_id: x", "tasks:", "  '': {}"), []wantErr{{3, 3, `tasks[""]`, "must not be empty"}}},
+		{"invalid cron", y("dag_id: x", `schedule: "61 * * * *"`), []wantErr{{2, 11, "schedule", `invalid cron expression "61 * * * *"`}}},
+		{"invalid preset", y("dag_id: x", `schedule: "@sometimes"`), []wantErr{{2, 11, "schedule", `"@sometimes"`}}},
+		{"unknown timezone", y("dag_id: x", "timezone: Mars/Olympus"), []wantErr{{2, 11, "timezone", `unknown timezone "Mars/Olympus"`}}},
+		{"local timezone", y("dag_id: x", "timezone: Local"), []wantErr{{2, 11, "timezone", "depends on the machine"}}},
+		{"end before start", y("dag_id: x", "start_date: 2026-02-01", "end_date: 2026-01-31"), []wantErr{{3, 11, "end_date", "end_date 2026-01-31T00:00:00Z is before start_date 2026-02-01T00:00:00Z"}}},
+		{"end before start across zones", y("dag_id: x", "timezone: Asia/Tokyo", "start_date: 2026-01-01", "end_date: 2025-12-31T14:00:00Z"), []wantErr{{4, 11, "end_date", "end_date 2025-12-31T14:00:00Z is before start_date 2026-01-01T00:00:00+09:00"}}},
+		{"max_active_runs zero", y("dag_id: x", "max_active_runs: 0"), []wantErr{{2, 18, "max_active_runs", "must be at least 1, got 0"}}},
+		{"empty tag", y("dag_id: x", "tags: [ml, '']"), []wantErr{{2, 12, "tags[1]", "empty tag"}}},
+		{"invalid trigger rule", y("dag_id: x", "tasks:", "  a: {trigger_rule: maybe}"), []wantErr{{3, 21, "tasks.a.trigger_rule", `unknown trigger rule "maybe"; use one of "all_success", "all_failed", "all_done"`}}},
+		{"invalid default trigger rule", y("dag_id: x", "default_args:", "  trigger_rule: All_Done", "tasks: {a: {}, b: {}}"), []wantErr{{3, 17, "default_args.trigger_rule", "unknown trigger rule"}}},
+		{"negative retries", y("dag_id: x", "tasks:", "  a: {retries: -1}"), []wantErr{{3, 16, "tasks.a.retries", "must not be negative, got -1"}}},
+		{"negative default retries", y("dag_id: x", "default_args:", "  retries: -2"), []wantErr{{3, 12, "default_args.retries", "must not be negative, got -2"}}},
+		{"pool_slots zero", y("dag_id: x", "tasks:", "  a: {pool_slots: 0}"), []wantErr{{3, 19, "tasks.a.pool_slots", "must be at least 1"}}},
+		{"unknown executor", y("dag_id: x", "tasks:", "  a: {executor: celery}"), []wantErr{{3, 17, "tasks.a.executor", `unknown executor "celery"; use one of "local", "kubernetes"`}}},
+		{"unknown pull policy", y("dag_id: x", "tasks:", "  a: {image_pull_policy: always}"), []wantErr{{3, 26, "tasks.a.image_pull_policy", `use one of "Always", "IfNotPresent", "Never"`}}},
+		{"env_from with both", y("dag_id: x", "tasks:", "  a: {env_from: [{secret: s, config_map: c}]}"), []wantErr{{3, 18, "tasks.a.env_from[0]", "exactly one of secret or config_map"}}},
+		{"env name with =", y("dag_id: x", "tasks:", "  a: {env: {'A=B': x}}"), []wantErr{{3, 13, `tasks.a.env["A=B"]`, "invalid environment variable name"}}},
+
+		// The graph.
+		{"unknown upstream", y("dag_id: x", "tasks:", "  a: {depends_on: [b, c]}", "  b: {}"), []wantErr{{3, 23, "tasks.a.depends_on[1]", `unknown task "c"`}}},
+		{"unknown upstream as a string", y("dag_id: x", "tasks:", "  a:", "    depends_on: nope"), []wantErr{{4, 17, "tasks.a.depends_on[0]", `unknown task "nope"`}}},
+		{"self dependency", y("dag_id: x", "tasks:", "  a: {depends_on: a}"), []wantErr{{3, 19, "tasks.a.depends_on[0]", `task "a" depends on itself`}}},
+		{"upstream listed twice", y("dag_id: x", "tasks:", "  a: {}", "  b: {depends_on: [a, a]}"), []wantErr{{4, 23, "tasks.b.depends_on[1]", `task "a" is listed twice`}}},
+		{"two-task cycle", y("dag_id: x", "tasks:", "  a: {depends_on: b}", "  b: {depends_on: a}"), []wantErr{{4, 3, "tasks.b", "cycle in task dependencies: b -> a -> b"}}},
+		{"three-task cycle", y("dag_id: x", "tasks:", "  a: {depends_on: c}", "  b: {depends_on: a}", "  c: {depends_on: b}", "  d: {depends_on: c}"), []wantErr{{4, 3, "tasks.b", "cycle in task dependencies: b -> c -> a -> b"}}},
+
+		// Params.
+		{"param default of the wrong type", y("dag_id: x", "params:", "  n: {default: abc, type: integer}"), []wantErr{{3, 16, "params.n.default", "is not of type integer"}}},
+		{"param default not in enum", y("dag_id: x", "params:", "  m: {default: c, enum: [a, b]}"), []wantErr{{3, 16, "params.m.default", "c is not one of [a b]"}}},
+		{"param default below minimum", y("dag_id: x", "params:", "  n: {default: 0, minimum: 1}"), []wantErr{{3, 16, "params.n.default", "0 is less than the minimum 1"}}},
+		{"param default above maximum", y("dag_id: x", "params:", "  n: {default: 9, maximum: 5}"), []wantErr{{3, 16, "params.n.default", "9 is greater than the maximum 5"}}},
+		{"param unknown type", y("dag_id: x", "params:", "  n: {type: int}"), []wantErr{{3, 13, "params.n.type", `unknown type "int"`}}},
+		{"param bounds on a string", y("dag_id: x", "params:", "  n: {type: string, maximum: 3}"), []wantErr{{3, 30, "params.n.maximum", "apply to numbers only"}}},
+		{"param mapping is the long form", y("dag_id: x", "params:", "  n: {a: 1}"), []wantErr{{3, 7, "params.n.a", "unknown field"}}},
+		{"param infinite", y("dag_id: x", "params:", "  n: .inf"), []wantErr{{3, 6, "params.n", "expected a finite number"}}},
+
+		// Everything at once, sorted by position though found in another order.
+		{"all errors sorted", y("dag_id: x", "tasks:", "  b: {retries: -1}", "  a: {depends_on: zz, pool: [p]}", "timezone: Nowhere"), []wantErr{
+			{3, 16, "tasks.b.retries", "must not be negative"},
+			{4, 19, "tasks.a.depends_on[0]", `unknown task "zz"`},
+			{4, 29, "tasks.a.pool", "expected a string"},
+			{5, 11, "timezone", "unknown timezone"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g, err := Parse("dag.yaml", []byte(tt.src))
+			if err == nil {
+				t.Fatalf("Parse succeeded with DAG %q; want %d errors", g.ID, len(tt.want))
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error is %T, want ErrorList: %v", err, err)
+			}
+			if len(list) != len(tt.want) {
+				t.Fatalf("got %d errors, want %d:\n%v", len(list), len(tt.want), err)
+			}
+			for i, w := range tt.want {
+				e := list[i]
+				if e.File != "dag.yaml" || e.Line != w.line || e.Column != w.col || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
+					t.Errorf("error %d = %q\nwant dag.yaml:%d:%d: %s: ...%s...", i, e.Error(), w.line, w.col, w.field, w.msg)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  Error
+		want string
+	}{
+		{Error{File: "a.yaml", Line: 3, Column: 5, Field: "tasks.a.retries", Msg: "bad"}, "a.yaml:3:5: tasks.a.retries: bad"},
+		{Error{File: "a.yaml", Line: 3, Column: 5, Msg: "bad"}, "a.yaml:3:5: bad"},
+		{Error{File: "a.yaml", Line: 3, Msg: "bad"}, "a.yaml:3: bad"},
+		{Error{File: "a.yaml", Msg: "bad"}, "a.yaml: bad"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+	list := ErrorList{&tests[0].err, &tests[1].err}
+	if got, want := list.Error(), "a.yaml:3:5: tasks.a.retries: bad\na.yaml:3:5: bad"; got != want {
+		t.Errorf("ErrorList.Error() = %q, want %q", got, want)
+	}
+}
+
+// TestParseCycleCause checks that callers can match the model's error
+// through the list.
+func TestParseCycleCause(t *testing.T) {
+	t.Parallel()
+	_, err := Parse("dag.yaml", []byte(y("dag_id: x", "tasks:", "  a: {depends_on: b}", "  b: {depends_on: a}")))
+	var cycle *dag.CycleError
+	if !errors.As(err, &cycle) {
+		t.Fatalf("errors.As(*dag.CycleError) failed on %v", err)
+	}
+	if got := strings.Join(cycle.Cycle, " "); got != "b a b" {
+		t.Errorf("cycle = %q, want %q", got, "b a b")
+	}
+}
+
+func TestParseModel(t *testing.T) {
+	t.Parallel()
+	src := y(
+		"dag_id: m",
+		"schedule: '@daily'",
+		"timezone: Asia/Tokyo",
+		"start_date: 2026-01-01",
+		"end_date: 2026-01-01T00:00:00Z",
+		"default_args:",
+		"  owner: team",
+		"  retries: 2",
+		"  retry_delay: 90",
+		"  env: {Z: 1, A: true}",
+		"  depends_on_past: true",
+		"tasks:",
+		"  a:",
+		"    command: echo hi",
+		"    retries: 0",
+		"    depends_on_past: false",
+		"  b:",
+		"    depends_on: a",
+		"    command: [run, 3, 1.50]",
+		"    env: {ONLY: me}",
+		"    owner: bob",
+		"  c:",
+	)
+	g, err := Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, tokyo); !g.StartDate.Equal(want) {
+		t.Errorf("StartDate = %v, want midnight in Tokyo %v", g.StartDate, want)
+	}
+	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); !g.EndDate.Equal(want) {
+		t.Errorf("EndDate = %v, want %v (an offset wins over the timezone)", g.EndDate, want)
+	}
+	if g.Owner != "team" || g.MaxActiveRuns != dag.DefaultMaxActiveRuns || g.MaxActiveTasks != dag.DefaultMaxActiveTasks || g.Catchup {
+		t.Errorf("DAG defaults: owner %q, max_active_runs %d, max_active_tasks %d, catchup %v",
+			g.Owner, g.MaxActiveRuns, g.MaxActiveTasks, g.Catchup)
+	}
+	if g.Schedule.Expr != "@daily" || g.FileLoc != "m.yaml" {
+		t.Errorf("Schedule.Expr = %q, FileLoc = %q", g.Schedule.Expr, g.FileLoc)
+	}
+
+	a, b, c := g.Task("a"), g.Task("b"), g.Task("c")
+	if a == nil || b == nil || c == nil {
+		t.Fatalf("tasks a, b, c not all found in %v", g.Graph().Order())
+	}
+	// A task's own zero values win over default_args.
+	if a.Retries != 0 || a.DependsOnPast || a.Command.Shell != "echo hi" || a.Owner != "team" {
+		t.Errorf("a = retries %d, depends_on_past %v, shell %q, owner %q", a.Retries, a.DependsOnPast, a.Command.Shell, a.Owner)
+	}
+	if a.RetryDelay != 90*time.Second {
+		t.Errorf("a.RetryDelay = %v, want 90s from default_args", a.RetryDelay)
+	}
+	if got := envString(a.Env); got != "Z=1 A=true" {
+		t.Errorf("a.Env = %s, want the default env in file order", got)
+	}
+	// A task's map replaces the default whole.
+	if got := envString(b.Env); got != "ONLY=me" {
+		t.Errorf("b.Env = %s", got)
+	}
+	if got := strings.Join(b.Command.Argv, " "); got != "run 3 1.50" || b.Owner != "bob" || b.Retries != 2 {
+		t.Errorf("b = argv %q, owner %q, retries %d", got, b.Owner, b.Retries)
+	}
+	if len(b.Upstream) != 1 || b.Upstream[0] != "a" {
+		t.Errorf("b.Upstream = %v", b.Upstream)
+	}
+	// A null task is an empty one, with Airflow's defaults.
+	if !c.Empty() || c.TriggerRule != dag.AllSuccess || c.Pool != dag.DefaultPool || c.PoolSlots != 1 || c.PriorityWeight != 1 {
+		t.Errorf("c = empty %v, rule %q, pool %q, slots %d, weight %d", c.Empty(), c.TriggerRule, c.Pool, c.PoolSlots, c.PriorityWeight)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	t.Parallel()
+	g, err := Parse("d.yaml", []byte(y("dag_id: d", "tasks:", "  a: {}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Timezone != time.UTC || g.Schedule.Kind != dag.ScheduleNone || g.StartDate != nil || g.Params != nil {
+		t.Errorf("DAG = timezone %v, schedule %q, start %v, params %v", g.Timezone, g.Schedule.Kind, g.StartDate, g.Params)
+	}
+	a := g.Task("a")
+	if a.RetryDelay != defaultRetryDelay || a.Retries != 0 || a.ExecutionTimeout != 0 || a.Executor != "" {
+		t.Errorf("a = retry_delay %v, retries %d, timeout %v, executor %q", a.RetryDelay, a.Retries, a.ExecutionTimeout, a.Executor)
+	}
+}
+
+func TestParseMergeKeys(t *testing.T) {
+	t.Parallel()
+	src := y(
+		"dag_id: x",
+		"x-base: &base {retries: 4, pool: p, owner: o}",
+		"x-more: &more {pool: q, priority_weight: 7}",
+		"tasks:",
+		"  a:",
+		"    <<: [*base, *more]",
+		"    owner: mine",
+	)
+	g, err := Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := g.Task("a")
+	// The task's own key wins, then the first merged mapping.
+	if a.Retries != 4 || a.Pool != "p" || a.PriorityWeight != 7 || a.Owner != "mine" {
+		t.Errorf("a = retries %d, pool %q, weight %d, owner %q", a.Retries, a.Pool, a.PriorityWeight, a.Owner)
+	}
+}
+
+func TestParseEqualDates(t *testing.T) {
+	t.Parallel()
+	if _, err := Parse("x.yaml", []byte(y("dag_id: x", "start_date: 2026-01-01", "end_date: 2026-01-01"))); err != nil {
+		t.Errorf("a one-day DAG: %v", err)
+	}
+}
+
+func envString(env []dag.EnvVar) string {
+	parts := make([]string, len(env))
+	for i, e := range env {
+		parts[i] = e.Name + "=" + e.Value
+	}
+	return strings.Join(parts, " ")
+}
