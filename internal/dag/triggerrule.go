@@ -63,7 +63,7 @@ func (c *UpstreamCounts) Add(s TaskState) {
 	c.Total++
 }
 
-func (c UpstreamCounts) done() int { return c.Success + c.Failed + c.UpstreamFailed + c.Skipped }
+func (c UpstreamCounts) done() int   { return c.Success + c.Failed + c.UpstreamFailed + c.Skipped }
 func (c UpstreamCounts) failed() int { return c.Failed + c.UpstreamFailed }
 
 // Decision is what a trigger rule says about a task whose upstream is in the
