@@ -29,6 +29,11 @@ func (a *app) dagsTest() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The live view is the output; the scheduler's own log lines
+			// would interleave with it, so only warnings show unless asked.
+			if !cmd.Flags().Changed("log-level") && lookupEnv(a.environ, "UPDRAFT_LOG_LEVEL") == "" {
+				a.log = newLogger(a.errOut, "warn", a.cfg.LogFormat)
+			}
 			return a.testDag(cmd.Context(), p)
 		},
 	}

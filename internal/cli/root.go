@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/updraft-dev/updraft/internal/config"
-	"github.com/updraft-dev/updraft/internal/spec"
 	"github.com/updraft-dev/updraft/internal/scheduler"
+	"github.com/updraft-dev/updraft/internal/spec"
 	"github.com/updraft-dev/updraft/internal/store"
 	"github.com/updraft-dev/updraft/internal/store/sqlite"
 )

@@ -3,11 +3,11 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"

@@ -57,8 +57,8 @@ func OpenNoMigrate(ctx context.Context, path string) (*Store, error) {
 	}
 	q.Set("_txlock", "immediate")
 	// The path goes into a SQLite URI, where '?' starts the query, '#' a
-	// fragment and '%' an escape: escaped, a directory named with them
-	// opens the file asked for and not one cut short at the first of them.
+	// fragment and '%' an escape. Unescaped, a path holding one of them
+	// opened (and created) a file named by the path cut short there.
 	uriPath := (&url.URL{Path: path}).EscapedPath()
 	dsn := "file:" + uriPath + "?" + q.Encode()
 	w, err := sql.Open("sqlite", dsn)

@@ -111,7 +111,8 @@ func (s *Store) TaskInstanceListByRun(ctx context.Context, runID int64, taskIDs 
 // highest priority first.
 func (s *Store) TaskInstanceListByState(ctx context.Context, states []dag.TaskState, limit int) ([]*store.TaskInstance, error) {
 	if len(states) == 0 {
-		// No state matches nothing; stateIn would render "()", a syntax error.
+		// No state given matches no task instance; stateIn would render
+		// "()", a syntax error.
 		return nil, nil
 	}
 	cond, args := stateIn(states)
@@ -247,9 +248,13 @@ func applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstanceChange) (
 		return false, err
 	}
 	if c.RecordTry {
+		// A try can end in none (a restarting try put back to run again);
+		// history.state is NOT NULL, so none is kept there as '', which
+		// reads back as dag.TaskNone, instead of failing the whole batch.
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO task_instance_history (dag_run_id, task_id, map_index,
 			try_number, state, start_date, end_date, hostname, pid, exit_code, reason)
-			SELECT dag_run_id, task_id, map_index, try_number, state, start_date, end_date, hostname, pid, exit_code, reason
+			SELECT dag_run_id, task_id, map_index, try_number, COALESCE(state, ''), start_date, end_date, hostname, pid,
+			exit_code, reason
 			FROM task_instance WHERE dag_run_id = ? AND task_id = ? AND map_index = ?`, c.RunPK, c.TaskID, c.MapIndex); err != nil {
 			return false, err
 		}

@@ -1,0 +1,143 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/updraft-dev/updraft/internal/executor"
+)
+
+// Identity variables every try sees. Recover relies on the UPDRAFT_* ones to
+// tell a try's processes from unrelated ones that reuse its PID, which is
+// why a task's own Env cannot override any of them.
+const (
+	envDagID     = "UPDRAFT_DAG_ID"
+	envRunID     = "UPDRAFT_RUN_ID"
+	envTaskID    = "UPDRAFT_TASK_ID"
+	envTryNumber = "UPDRAFT_TRY_NUMBER"
+	envMapIndex  = "UPDRAFT_MAP_INDEX"
+	envXComFile  = "UPDRAFT_XCOM_FILE"
+
+	envAirflowDagID       = "AIRFLOW_CTX_DAG_ID"
+	envAirflowTaskID      = "AIRFLOW_CTX_TASK_ID"
+	envAirflowDagRunID    = "AIRFLOW_CTX_DAG_RUN_ID"
+	envAirflowTryNumber   = "AIRFLOW_CTX_TRY_NUMBER"
+	envAirflowLogicalDate = "AIRFLOW_CTX_LOGICAL_DATE"
+	envAirflowDagOwner    = "AIRFLOW_CTX_DAG_OWNER"
+)
+
+var identityVars = map[string]bool{
+	envDagID: true, envRunID: true, envTaskID: true, envTryNumber: true, envMapIndex: true,
+	envXComFile: true, envAirflowDagID: true, envAirflowTaskID: true, envAirflowDagRunID: true,
+	envAirflowTryNumber: true, envAirflowLogicalDate: true, envAirflowDagOwner: true,
+}
+
+// environ is the environment of a try: the base, the identity variables,
+// then the task's own. os/exec keeps the last value of a repeated name, so
+// the identity variables override the base.
+func (e *Executor) environ(req *executor.Request, xcomPath string) []string {
+	k := req.Key
+	env := make([]string, 0, len(e.cfg.Env)+len(identityVars)+len(req.Env))
+	env = append(env, e.cfg.Env...)
+	env = append(env, identityEnv(k)...)
+	env = append(env,
+		envXComFile+"="+xcomPath,
+		envAirflowDagID+"="+k.DagID,
+		envAirflowTaskID+"="+k.TaskID,
+		envAirflowDagRunID+"="+k.RunID,
+		envAirflowTryNumber+"="+strconv.Itoa(k.TryNumber),
+		envAirflowDagOwner+"="+req.Owner,
+	)
+	if !req.LogicalDate.IsZero() {
+		env = append(env, envAirflowLogicalDate+"="+req.LogicalDate.UTC().Format(time.RFC3339))
+	}
+	for _, kv := range req.Env {
+		name, _, _ := strings.Cut(kv, "=")
+		if identityVars[name] {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// identityEnv is the part of a try's environment that Recover matches in
+// /proc/<pid>/environ.
+func identityEnv(k executor.TryKey) []string {
+	return []string{
+		envDagID + "=" + k.DagID,
+		envRunID + "=" + k.RunID,
+		envTaskID + "=" + k.TaskID,
+		envTryNumber + "=" + strconv.Itoa(k.TryNumber),
+		envMapIndex + "=" + strconv.Itoa(k.MapIndex),
+	}
+}
+
+// defaultPath is what execvp searches when PATH is unset (glibc's _CS_PATH).
+const defaultPath = "/bin:/usr/bin"
+
+// lookPath finds the program the child would run: name itself when it has a
+// slash (relative to the child's working directory), otherwise the first
+// executable file named name in the directories of the child's PATH, which
+// may differ from updraft's own. Relative PATH entries are skipped, as
+// exec.LookPath refuses them: a task's working directory is often a checkout
+// of user files, where an implicit lookup would be a trap.
+func lookPath(name string, env []string, dir string) (string, error) {
+	if strings.Contains(name, "/") {
+		p := name
+		if dir != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if err := checkExecutable(p); errors.Is(err, fs.ErrPermission) {
+			return "", fmt.Errorf("cannot run %q: %w", name, err)
+		} else if err != nil {
+			return "", fmt.Errorf("command not found: %q: %w", name, err)
+		}
+		return p, nil
+	}
+	path, ok := lastEnv(env, "PATH")
+	if !ok {
+		path = defaultPath
+	}
+	for d := range strings.SplitSeq(path, ":") {
+		if !filepath.IsAbs(d) {
+			continue
+		}
+		p := filepath.Join(d, name)
+		if checkExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("command not found: %q", name)
+}
+
+func checkExecutable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return syscall.EISDIR
+	}
+	if fi.Mode()&0o111 == 0 {
+		return fs.ErrPermission
+	}
+	return nil
+}
+
+// lastEnv returns the value of name as the child sees it: the last one.
+func lastEnv(env []string, name string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name); ok && strings.HasPrefix(v, "=") {
+			return v[1:], true
+		}
+	}
+	return "", false
+}
