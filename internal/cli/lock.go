@@ -26,7 +26,7 @@ func lockScheduler(dataDir string) (*schedulerLock, error) {
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		b, _ := os.ReadFile(path)
-		f.Close()
+		_ = f.Close()
 		holder := strings.TrimSpace(string(b))
 		return nil, fmt.Errorf("another scheduler (pid %s) is running on %s: stop it first, or use another --data-dir", holder, dataDir)
 	}
@@ -37,5 +37,5 @@ func lockScheduler(dataDir string) (*schedulerLock, error) {
 
 func (l *schedulerLock) release() {
 	_ = unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
-	l.f.Close()
+	_ = l.f.Close()
 }

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,7 +42,7 @@ type app struct {
 // Execute runs the command line with args and returns the exit code.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	a := &app{cfg: config.Default(), out: stdout, errOut: stderr, environ: environ}
-	root := a.rootCommand()
+	root := a.rootCommand() //nolint:contextcheck // commands take ctx from cmd.Context(), set by ExecuteContext
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -50,7 +51,8 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, envir
 		_ = a.st.Close()
 	}
 	if err != nil {
-		if ee, ok := err.(*exitError); ok {
+		var ee *exitError
+		if errors.As(err, &ee) {
 			return ee.code
 		}
 		fmt.Fprintln(stderr, "Error:", err)

@@ -93,7 +93,7 @@ func ParseSchedule(expr string) (Schedule, error) {
 		}
 		d, err := time.ParseDuration(f[1])
 		if err != nil {
-			return Schedule{}, fmt.Errorf("invalid interval %q: %v", expr, err)
+			return Schedule{}, fmt.Errorf("invalid interval %q: %w", expr, err)
 		}
 		if d <= 0 {
 			return Schedule{}, fmt.Errorf("invalid interval %q: must be positive", expr)
@@ -109,7 +109,7 @@ func ParseSchedule(expr string) (Schedule, error) {
 	}
 	c, err := parseCron(fields)
 	if err != nil {
-		return Schedule{}, fmt.Errorf("invalid cron expression %q: %v", expr, err)
+		return Schedule{}, fmt.Errorf("invalid cron expression %q: %w", expr, err)
 	}
 	return Schedule{Kind: ScheduleCron, Expr: expr, cron: c}, nil
 }
@@ -147,6 +147,8 @@ func (s Schedule) NextRun(last *DataInterval, p TimetableParams, now time.Time) 
 		if c := s.cronSpec(); c != nil {
 			return c.nextRun(last, p, now)
 		}
+	default:
+		// Other kinds are handled after the switch.
 	}
 	return DataInterval{}, false
 }
@@ -200,6 +202,8 @@ func (s Schedule) ManualInterval(runAfter time.Time, p TimetableParams) DataInte
 			return exact
 		}
 		return DataInterval{Start: start.UTC(), End: end.UTC()}
+	default:
+		// Other kinds are handled after the switch.
 	}
 	return exact
 }
@@ -236,6 +240,8 @@ func (s Schedule) Description() string {
 			}
 		}
 		return "Cron: " + strings.TrimSpace(s.Expr)
+	default:
+		// Other kinds are handled after the switch.
 	}
 	return "Manual only"
 }

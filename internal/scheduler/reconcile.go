@@ -203,6 +203,9 @@ func (rc *runReconcile) commit(ctx context.Context) error {
 			rc.s.log.Warn("task upstream_failed", "dag_id", rc.run.DagID, "run_id", rc.run.RunID, "task_id", c.TaskID)
 		case dag.TaskSkipped:
 			rc.s.log.Info("task skipped", "dag_id", rc.run.DagID, "run_id", rc.run.RunID, "task_id", c.TaskID)
+		default:
+			// scheduled and an empty task's success are routine; the log
+			// says when a try starts and ends.
 		}
 		reason := ""
 		if c.Reason != nil {

@@ -116,7 +116,9 @@ func (b *bundle) runUntil(t *testing.T, s *Scheduler, done func() bool) {
 	for !done() {
 		if time.Now().After(deadline) {
 			cancel()
-			<-errc
+			if err := <-errc; err != nil {
+				t.Log(err)
+			}
 			t.Fatalf("timed out waiting; transitions: %v", b.transitions)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -48,7 +48,7 @@ func Trigger(ctx context.Context, st store.Store, versions *Versions, now time.T
 	}
 	conf, err := json.Marshal(nonNilMap(p.Conf))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidConf, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConf, err)
 	}
 	return createRun(ctx, st, row.LatestVersionID, d, &runSpec{
 		runID: runID, runType: dag.RunManual, logical: logical,

@@ -377,6 +377,8 @@ func (d *decoder) mergePairs(v *yaml.Node, path string) []pair {
 			}
 		}
 		return out
+	default:
+		// Other kinds are handled after the switch.
 	}
 	d.typeError(v, path, "a mapping or a list of mappings to merge")
 	return nil
@@ -402,6 +404,8 @@ func (d *decoder) value(n *yaml.Node, path string) any {
 			out[p.key] = d.value(p.value, joinKey(path, p.key))
 		}
 		return out
+	default:
+		// Other kinds are handled after the switch.
 	}
 	switch tag(n) {
 	case "!!null":

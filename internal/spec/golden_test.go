@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+
 	// The binary embeds the zone database; so do the tests, to give the same
 	// answers on any machine.
 	_ "time/tzdata"

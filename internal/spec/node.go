@@ -47,6 +47,8 @@ func describe(n *yaml.Node) string {
 		return "an alias"
 	case yaml.DocumentNode:
 		return "a document"
+	default:
+		// Other kinds are handled after the switch.
 	}
 	v := n.Value
 	if len(v) > 40 {
@@ -75,7 +77,7 @@ func describe(n *yaml.Node) string {
 func joinKey(path, key string) string {
 	plain := key != ""
 	for _, r := range key {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' && r != '-' {
 			plain = false
 			break
 		}

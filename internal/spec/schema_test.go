@@ -92,7 +92,7 @@ func TestSchemaRejects(t *testing.T) {
 		y("dag_id: x", "tasks: {a: {env_from: [{secret: a, config_map: b}]}}"),
 		y("dag_id: x", "tasks: {a: {resources: {request: {cpu: 1}}}}"),
 		y("dag_id: x", "default_args: {depends_on: [a]}"),
-		y("dag_id: x", "params: {n: {defualt: 1}}"),
+		y("dag_id: x", "params: {n: {dfault: 1}}"),
 		y("dag_id: x", "tasks: {a$b: {}}"),
 	} {
 		if err := s.Validate(asJSON(t, []byte(src))); err == nil {

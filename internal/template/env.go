@@ -195,6 +195,8 @@ func prepare(root *nodes.Template) (err error) {
 			for it.Next() {
 				walk(it.Value())
 			}
+		default:
+			// Other kinds are handled after the switch.
 		}
 	}
 	walk(reflect.ValueOf(root))

@@ -536,6 +536,8 @@ func plainCopy(v any) any {
 		if u := rv.Uint(); u <= math.MaxInt64 {
 			return int(u)
 		}
+	default:
+		// Other kinds are handled after the switch.
 	}
 	return v
 }

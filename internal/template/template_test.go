@@ -824,7 +824,7 @@ func TestConcurrentRender(t *testing.T) {
 				}
 				got, err := r.Render(context.Background(), "{{ run_id }}/{{ ti.run_id }}/"+fmt.Sprint(i%3), own)
 				if want := fmt.Sprintf("run-%d/run-%d/%d", g, g, i%3); err != nil || got != want {
-					errs <- fmt.Errorf("got %q, %v; want %q", got, err, want)
+					errs <- fmt.Errorf("got %q, %w; want %q", got, err, want)
 					return
 				}
 			}

@@ -194,9 +194,9 @@ func bindArgs(fn string, va *exec.VarArgs, names []string, required int) ([]*exe
 		}
 		out[i] = v
 	}
-	for i := range required {
+	for i, name := range names[:min(required, len(names))] {
 		if out[i] == nil {
-			return nil, fmt.Errorf("%s() missing required argument %q", fn, names[i])
+			return nil, fmt.Errorf("%s() missing required argument %q", fn, name)
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,7 +34,7 @@ func (s *Store) DagSync(ctx context.Context, p *store.DagSyncParams) (*store.Dag
 			return err
 		}
 		latest, err := scanVersion(tx.QueryRowContext(ctx, versionSelect+` WHERE dag_id = ? ORDER BY version_number DESC LIMIT 1`, p.DagID))
-		if err != nil && err != sql.ErrNoRows {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if latest != nil && latest.Hash == p.Hash {
@@ -87,7 +88,7 @@ const dagSelect = `SELECT dag_id, is_paused, is_active, fileloc, COALESCE(latest
 func scanDag(row interface{ Scan(...any) error }) (*store.Dag, error) {
 	var d store.Dag
 	var tags string
-	var ns, ne *sql.NullString = new(sql.NullString), new(sql.NullString)
+	ns, ne := new(sql.NullString), new(sql.NullString)
 	err := row.Scan(&d.DagID, &d.IsPaused, &d.IsActive, &d.FileLoc, &d.LatestVersionID, &d.Description, &d.Owner,
 		&tags, &d.Schedule, ns, ne, timeCol{&d.LastParsedAt})
 	if err != nil {

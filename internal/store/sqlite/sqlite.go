@@ -36,7 +36,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	if _, err := s.Migrate(ctx); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -69,7 +69,7 @@ func OpenNoMigrate(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	if err := w.PingContext(ctx); err != nil {
-		w.Close()
+		_ = w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	q.Set("_pragma", "query_only(1)")
@@ -78,7 +78,7 @@ func OpenNoMigrate(ctx context.Context, path string) (*Store, error) {
 	}
 	r, err := sql.Open("sqlite", "file:"+uriPath+"?"+q.Encode())
 	if err != nil {
-		w.Close()
+		_ = w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
