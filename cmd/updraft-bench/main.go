@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"text/tabwriter"
 )
 
@@ -27,9 +28,21 @@ func main() {
 	chainLen := flag.Int("chain", 1000, "tasks in the chain")
 	fanout := flag.Int("fanout", 10000, "tasks in the fan-out")
 	parallel := flag.Int("parallel", 64, "tasks at once in the fan-out")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of a -scenario run to this file")
 	flag.Parse()
 	ctx := context.Background()
 	if *scenario != "" {
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err == nil {
+				err = pprof.StartCPUProfile(f)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		var res *result
 		var err error
 		switch *scenario {
@@ -41,6 +54,7 @@ func main() {
 			err = fmt.Errorf("unknown scenario %q", *scenario)
 		}
 		if err != nil {
+			pprof.StopCPUProfile()
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

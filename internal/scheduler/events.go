@@ -26,7 +26,20 @@ func (s *Scheduler) applyEvents(ctx context.Context, events []executor.Event) (m
 	runs := map[runRef]*store.DagRun{}
 	var changes []*store.TaskInstanceChange
 	var evs []executor.Event
+	// A short try's start and end often arrive in one batch: its Started
+	// event folds into the Finished change, one UPDATE instead of two.
+	ending := map[executor.TryKey]bool{}
 	for _, ev := range events {
+		if ev.Kind == executor.Finished {
+			ending[ev.Key] = true
+		}
+	}
+	folded := map[executor.TryKey]executor.Event{}
+	for _, ev := range events {
+		if ev.Kind == executor.Started && ending[ev.Key] {
+			folded[ev.Key] = ev
+			continue
+		}
 		ref := runRef{ev.Key.DagID, ev.Key.RunID}
 		r, ok := runs[ref]
 		if !ok {
@@ -44,6 +57,13 @@ func (s *Scheduler) applyEvents(ctx context.Context, events []executor.Event) (m
 		c, err := s.eventChange(ctx, r, ev)
 		if err != nil {
 			return nil, err
+		}
+		if st, ok := folded[ev.Key]; ok {
+			sc, err := s.eventChange(ctx, r, st)
+			if err != nil {
+				return nil, err
+			}
+			c.StartDate, c.PID, c.Hostname = sc.StartDate, sc.PID, sc.Hostname
 		}
 		changes = append(changes, c)
 		evs = append(evs, ev)
@@ -67,6 +87,9 @@ func (s *Scheduler) applyEvents(ctx context.Context, events []executor.Event) (m
 				})
 			}
 			continue
+		}
+		if st, ok := folded[ev.Key]; ok {
+			s.report(r, st, &store.TaskInstanceChange{State: dag.TaskRunning})
 		}
 		s.report(r, ev, c)
 		if ev.Kind == executor.Finished {

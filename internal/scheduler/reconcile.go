@@ -31,10 +31,16 @@ func (s *Scheduler) reconcileRun(ctx context.Context, runPK int64, finished []st
 	rc := &runReconcile{s: s, run: r, d: d, g: d.Graph(), tis: map[string]*store.TaskInstance{}}
 	var candidates []string
 	if finished == nil {
-		if err := rc.load(ctx, nil); err != nil {
+		// Only a task instance in none can change here; reading just those
+		// keeps the periodic pass cheap on a run of ten thousand tasks.
+		waiting, err := rc.s.st.TaskInstanceListByRunState(ctx, r.ID, []dag.TaskState{dag.TaskNone})
+		if err != nil {
 			return err
 		}
-		candidates = rc.g.Order()
+		for _, ti := range waiting {
+			rc.tis[ti.TaskID] = ti
+			candidates = append(candidates, ti.TaskID)
+		}
 	} else {
 		for _, id := range finished {
 			candidates = append(candidates, rc.g.Downstream(id)...)
@@ -221,14 +227,9 @@ func (rc *runReconcile) commit(ctx context.Context) error {
 // failed if a leaf failed or could not run because of a failure, success
 // otherwise, as Airflow decides.
 func (rc *runReconcile) finishIfDone(ctx context.Context) error {
-	counts, err := rc.s.st.TaskInstanceCountByState(ctx, rc.run.ID)
-	if err != nil {
+	unfinished, err := rc.s.st.TaskInstanceHasUnfinished(ctx, rc.run.ID)
+	if err != nil || unfinished {
 		return err
-	}
-	for state, n := range counts {
-		if n > 0 && !state.Finished() {
-			return nil
-		}
 	}
 	leaves := rc.g.Leaves()
 	if err := rc.load(ctx, leaves); err != nil {

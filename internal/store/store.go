@@ -59,14 +59,23 @@ type Store interface {
 	// TaskInstanceListByRun returns a run's task instances; only taskIDs
 	// when not nil.
 	TaskInstanceListByRun(ctx context.Context, runID int64, taskIDs []string) ([]*TaskInstance, error)
+	// TaskInstanceListByRunState returns a run's task instances in the given
+	// states.
+	TaskInstanceListByRunState(ctx context.Context, runID int64, states []dag.TaskState) ([]*TaskInstance, error)
 	// TaskInstanceListByState returns task instances in the given states
-	// across runs, highest priority first, at most limit (all when 0).
+	// across runs, highest priority first, then in the order their runs
+	// were created, at most limit (all when 0).
 	TaskInstanceListByState(ctx context.Context, states []dag.TaskState, limit int) ([]*TaskInstance, error)
 	// TaskInstanceCountActive counts queued and running task instances, and
 	// the pool slots they hold, per pool and per DAG.
 	TaskInstanceCountActive(ctx context.Context) (*ActiveCounts, error)
 	// TaskInstanceCountByState counts a run's task instances per state.
 	TaskInstanceCountByState(ctx context.Context, runID int64) (map[dag.TaskState]int, error)
+	// TaskInstanceHasUnfinished reports whether any task instance of a run
+	// is in a state that is not finished (dag.TaskState.Finished). It is
+	// what the scheduler asks after every task end, so it must not read the
+	// whole run.
+	TaskInstanceHasUnfinished(ctx context.Context, runID int64) (bool, error)
 	// TaskInstanceApply applies a batch of guarded state changes in one
 	// transaction and returns, for each, whether it applied.
 	TaskInstanceApply(ctx context.Context, changes []*TaskInstanceChange) ([]bool, error)

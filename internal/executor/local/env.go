@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -116,6 +117,47 @@ func lookPath(name string, env []string, dir string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("command not found: %q", name)
+}
+
+// pathCache remembers where PATH lookups led, so that a DAG of ten thousand
+// `true` tasks does not stat every PATH entry ten thousand times. A hit is
+// still checked with one stat, and an entry is looked up afresh after
+// pathCacheTTL, so a binary installed earlier in PATH is found soon.
+type pathCache struct {
+	mu      sync.Mutex
+	entries map[string]pathEntry
+}
+
+type pathEntry struct {
+	path string
+	at   time.Time
+}
+
+const pathCacheTTL = 10 * time.Second
+
+func (c *pathCache) lookPath(name string, env []string, dir string, now time.Time) (string, error) {
+	if strings.Contains(name, "/") {
+		return lookPath(name, env, dir)
+	}
+	path, _ := lastEnv(env, "PATH")
+	key := name + "\x00" + path
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < pathCacheTTL && checkExecutable(e.path) == nil {
+		return e.path, nil
+	}
+	p, err := lookPath(name, env, dir)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) > 1024 {
+		c.entries = map[string]pathEntry{}
+	}
+	c.entries[key] = pathEntry{path: p, at: now}
+	c.mu.Unlock()
+	return p, nil
 }
 
 func checkExecutable(p string) error {

@@ -21,8 +21,10 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/logstore"
 )
@@ -34,8 +36,8 @@ type Config struct {
 	Parallelism int
 	// Logs is where each try's stdout and stderr go.
 	Logs logstore.FileStore
-	// TempDir holds a fresh directory per try for its XCom file; default
-	// os.TempDir().
+	// TempDir holds the executor's private directory of XCom files;
+	// default os.TempDir().
 	TempDir string
 	// KillGrace is how long a try has between SIGTERM and SIGKILL on
 	// timeout, cancel and stop; default 10s.
@@ -94,6 +96,22 @@ type Executor struct {
 	// their admission check and one waiter per started try. Stop closes
 	// events only after it drops to zero.
 	senders sync.WaitGroup
+
+	// xcomDirOnce makes the private directory of XCom files, 0700 so no
+	// other user can plant or read a try's return value.
+	xcomDirOnce sync.Once
+	xcomDirPath string
+	xcomDirErr  error
+	xcomSeq     atomic.Uint64
+
+	paths pathCache
+}
+
+func (e *Executor) xcomDir() (string, error) {
+	e.xcomDirOnce.Do(func() {
+		e.xcomDirPath, e.xcomDirErr = os.MkdirTemp(e.cfg.TempDir, "updraft-xcom-")
+	})
+	return e.xcomDirPath, e.xcomDirErr
 }
 
 var _ executor.Executor = (*Executor)(nil)
@@ -155,10 +173,13 @@ func (e *Executor) eventRoomLocked() int {
 	return cap(e.events) - len(e.events) - e.owed
 }
 
-// Submit starts a try and returns once its process runs, or once its
-// Finished event is queued when it could not start. It returns an error only
-// for trouble of the executor's own: stopped, no free slot, a duplicate key,
-// a log file or temporary directory that cannot be created.
+// Submit admits a try and starts it on a goroutine of its own: creating the
+// log file and forking cost a few hundred microseconds of file system work,
+// which the scheduler's loop should not wait for, and several tries may
+// start at once. It returns an error only when the try is not admitted:
+// stopped, no free slot, a duplicate key. A try that cannot be prepared (its
+// log file cannot be created) ends with a failed Finished event that says
+// why.
 func (e *Executor) Submit(ctx context.Context, req *executor.Request) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -185,12 +206,20 @@ func (e *Executor) Submit(ctx context.Context, req *executor.Request) error {
 	e.senders.Add(1)
 	e.mu.Unlock()
 
-	if err := e.start(t, req); err != nil {
-		e.release(t, 2)
-		e.senders.Done()
-		return err
-	}
+	go e.startTry(t, req)
 	return nil
+}
+
+func (e *Executor) startTry(t *try, req *executor.Request) {
+	err := e.start(t, req)
+	if err == nil {
+		return
+	}
+	e.log.Error("cannot prepare a try", slog.String("try", t.key.String()), slog.Any("error", err))
+	e.release(t, 1)
+	e.emit(executor.Event{Key: t.key, Kind: executor.Finished, Time: e.cfg.Now(), State: dag.TaskFailed,
+		ExitCode: -1, Reason: "executor: " + err.Error()})
+	e.senders.Done()
 }
 
 // Cancel stops a running try: SIGTERM to its process group, SIGKILL after
@@ -225,6 +254,11 @@ func (e *Executor) Stop() {
 		t.terminate("executor stopped", e.cfg.KillGrace)
 	}
 	e.senders.Wait()
+	if e.xcomDirPath != "" {
+		if err := os.RemoveAll(e.xcomDirPath); err != nil {
+			e.log.Warn("removing the XCom directory failed", slog.Any("error", err))
+		}
+	}
 	close(e.events)
 	close(e.stopped)
 }

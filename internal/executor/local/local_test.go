@@ -225,8 +225,8 @@ func TestEnvironment(t *testing.T) {
 	if x := env["UPDRAFT_XCOM_FILE"]; !strings.HasPrefix(x, tmp+string(filepath.Separator)) {
 		t.Errorf("UPDRAFT_XCOM_FILE = %q, want a path under %s", x, tmp)
 	}
-	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
-		t.Errorf("temporary directory holds %d entries after the try, want none", len(entries))
+	if n := xcomLeftovers(t, tmp); n != 0 {
+		t.Errorf("XCom directory holds %d files after the try, want none", n)
 	}
 }
 
@@ -270,8 +270,8 @@ func TestXCom(t *testing.T) {
 			if fin.ExitCode == 0 && fin.Reason != "" && !strings.Contains(readLog(t, b, k), fin.Reason) {
 				t.Errorf("log lacks the reason %q", fin.Reason)
 			}
-			if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
-				t.Errorf("temporary directory holds %d entries after the try, want none", len(entries))
+			if n := xcomLeftovers(t, tmp); n != 0 {
+				t.Errorf("XCom directory holds %d files after the try, want none", n)
 			}
 		})
 	}
@@ -412,9 +412,14 @@ func TestSubmitExecutorTrouble(t *testing.T) {
 	}
 	ex, b := setup(t, func(c *local.Config) { c.Logs = logstore.FileStore{Dir: notDir} })
 
-	err := ex.Submit(t.Context(), &executor.Request{Key: key("x"), Argv: []string{"true"}})
-	if err == nil {
-		t.Fatal("Submit with an unusable log directory succeeded")
+	k := key("x")
+	if err := ex.Submit(t.Context(), &executor.Request{Key: k, Argv: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	evs := waitFinished(t, ex, k)[k]
+	fin := evs[len(evs)-1]
+	if len(evs) != 1 || fin.State != dag.TaskFailed || !strings.Contains(fin.Reason, "executor: ") || !strings.Contains(fin.Reason, "log") {
+		t.Errorf("Finished = %+v, want failed with the executor's reason", fin)
 	}
 	if got := ex.FreeSlots(); got != b.cfg.Parallelism {
 		t.Errorf("FreeSlots = %d, want the slot back: %d", got, b.cfg.Parallelism)
@@ -536,4 +541,26 @@ func TestUnreadEventsLimitSlots(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// xcomLeftovers counts the files left in the executor's XCom directories
+// under tmp: each try's file must be gone once the try has finished.
+func xcomLeftovers(t *testing.T, tmp string) int {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(tmp, "updraft-xcom-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(entries)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) > len(dirs) {
+		n += len(entries) - len(dirs)
+	}
+	return n
 }

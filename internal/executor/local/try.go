@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -29,17 +30,16 @@ const (
 	exitCannotRun = 126
 )
 
-// xcomFileName is the file, inside a try's own temporary directory, that
-// UPDRAFT_XCOM_FILE names.
-const xcomFileName = "return.json"
-
 // try is one running (or starting) task try.
 type try struct {
-	key    executor.TryKey
-	log    *os.File
-	tmpDir string
-	cmd    *exec.Cmd
-	began  time.Time
+	key executor.TryKey
+	log *os.File
+	// xcomPath is the file UPDRAFT_XCOM_FILE names: one per try in the
+	// executor's private directory, so a try costs no directory of its own
+	// (creating and removing one per try halved throughput on ext4).
+	xcomPath string
+	cmd      *exec.Cmd
+	began    time.Time
 
 	mu sync.Mutex
 	// pid is the leader's process id, and the id of its process group.
@@ -62,13 +62,13 @@ func (e *Executor) start(t *try, req *executor.Request) error {
 	if err != nil {
 		return fmt.Errorf("try %s: %w", req.Key, err)
 	}
-	tmpDir, err := os.MkdirTemp(e.cfg.TempDir, "updraft-try-")
+	dir, err := e.xcomDir()
 	if err != nil {
 		_ = f.Close()
 		return fmt.Errorf("try %s: create XCom directory: %w", req.Key, err)
 	}
-	t.log, t.tmpDir = f, tmpDir
-	xcomPath := filepath.Join(tmpDir, xcomFileName)
+	xcomPath := filepath.Join(dir, strconv.FormatUint(e.xcomSeq.Add(1), 10)+".json")
+	t.log, t.xcomPath = f, xcomPath
 	env := e.environ(req, xcomPath)
 
 	e.logf(t, "running %s (try %d)", argvString(req.Argv), req.Key.TryNumber)
@@ -87,7 +87,7 @@ func (e *Executor) start(t *try, req *executor.Request) error {
 			return nil
 		}
 	}
-	path, err := lookPath(req.Argv[0], env, req.WorkingDir)
+	path, err := e.paths.lookPath(req.Argv[0], env, req.WorkingDir, e.cfg.Now())
 	if err != nil {
 		code := exitNotFound
 		if errors.Is(err, fs.ErrPermission) {
@@ -210,7 +210,7 @@ func (e *Executor) wait(t *try) {
 
 	// Airflow keeps a return value only from a try that succeeded.
 	if ev.Reason == "" {
-		xcom, err := readXCom(filepath.Join(t.tmpDir, xcomFileName), e.cfg.MaxXComSize)
+		xcom, err := readXCom(t.xcomPath, e.cfg.MaxXComSize)
 		if err != nil {
 			ev.Reason = "invalid XCom in UPDRAFT_XCOM_FILE: " + err.Error()
 			e.logf(t, "%s", ev.Reason)
@@ -228,8 +228,10 @@ func (e *Executor) finish(t *try, unsent int, ev executor.Event) {
 	if err := t.log.Close(); err != nil {
 		e.log.Warn("closing a try's log failed", slog.String("try", t.key.String()), slog.Any("error", err))
 	}
-	if err := os.RemoveAll(t.tmpDir); err != nil {
-		e.log.Warn("removing a try's XCom directory failed", slog.String("try", t.key.String()), slog.Any("error", err))
+	// unlink alone: os.Remove would also try rmdir when the file is absent,
+	// as it is for most tries.
+	if err := syscall.Unlink(t.xcomPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		e.log.Warn("removing a try's XCom file failed", slog.String("try", t.key.String()), slog.Any("error", err))
 	}
 	e.release(t, unsent)
 	e.emit(ev)

@@ -75,7 +75,7 @@ func (s *Store) DagRunGet(ctx context.Context, dagID, runID string) (*store.DagR
 // DagRunGetByID returns a run by its primary key.
 func (s *Store) DagRunGetByID(ctx context.Context, id int64) (*store.DagRun, error) {
 	// Read through the writer so a caller sees the row it has just written.
-	r, err := scanRun(s.w.QueryRowContext(ctx, runSelect+` WHERE id = ?`, id))
+	r, err := scanRun(s.wqueryRow(ctx, runSelect+` WHERE id = ?`, id))
 	return r, notFound(err, fmt.Sprintf("dag run %d", id))
 }
 
@@ -134,7 +134,7 @@ func (s *Store) DagRunList(ctx context.Context, p *store.DagRunListParams) ([]*s
 
 // DagRunLatest returns the latest run of a type by logical date.
 func (s *Store) DagRunLatest(ctx context.Context, dagID string, runType string) (*store.DagRun, error) {
-	r, err := scanRun(s.w.QueryRowContext(ctx, runSelect+` WHERE dag_id = ? AND run_type = ?
+	r, err := scanRun(s.wqueryRow(ctx, runSelect+` WHERE dag_id = ? AND run_type = ?
 		ORDER BY logical_date DESC, id DESC LIMIT 1`, dagID, runType))
 	return r, notFound(err, "latest "+runType+" run of "+dagID)
 }
@@ -142,7 +142,7 @@ func (s *Store) DagRunLatest(ctx context.Context, dagID string, runType string) 
 // DagRunCountActive counts queued and running runs of a DAG.
 func (s *Store) DagRunCountActive(ctx context.Context, dagID string) (int, int, error) {
 	var queued, running int
-	err := s.w.QueryRowContext(ctx, `SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'running'), 0)
+	err := s.wqueryRow(ctx, `SELECT COALESCE(SUM(state = 'queued'), 0), COALESCE(SUM(state = 'running'), 0)
 		FROM dag_run WHERE dag_id = ? AND state IN ('queued', 'running')`, dagID).Scan(&queued, &running)
 	return queued, running, err
 }

@@ -24,6 +24,8 @@ type Store struct {
 	// queuing writers in Go is cheaper than letting them spin on busy_timeout.
 	w *sql.DB
 	r *sql.DB
+
+	stmts stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -88,6 +90,7 @@ func OpenNoMigrate(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stmts.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -101,7 +104,11 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.stmts.preparePending(ctx, s.w)
+	return nil
 }
 
 // isConstraint reports whether err is a unique or primary key violation.

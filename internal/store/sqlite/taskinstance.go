@@ -85,7 +85,7 @@ func stateIn(states []dag.TaskState) (string, []any) {
 
 // TaskInstanceGet returns one task instance.
 func (s *Store) TaskInstanceGet(ctx context.Context, runID int64, taskID string, mapIndex int) (*store.TaskInstance, error) {
-	ti, err := scanTI(s.w.QueryRowContext(ctx, tiSelect+` WHERE ti.dag_run_id = ? AND ti.task_id = ? AND ti.map_index = ?`,
+	ti, err := scanTI(s.wqueryRow(ctx, tiSelect+` WHERE ti.dag_run_id = ? AND ti.task_id = ? AND ti.map_index = ?`,
 		runID, taskID, mapIndex))
 	return ti, notFound(err, fmt.Sprintf("task instance %s of run %d", taskID, runID))
 }
@@ -104,7 +104,17 @@ func (s *Store) TaskInstanceListByRun(ctx context.Context, runID int64, taskIDs 
 			args = append(args, id)
 		}
 	}
-	return collectTIs(s.w.QueryContext(ctx, q, args...))
+	return collectTIs(s.wquery(ctx, q, args...))
+}
+
+// TaskInstanceListByRunState returns a run's task instances in states.
+func (s *Store) TaskInstanceListByRunState(ctx context.Context, runID int64, states []dag.TaskState) ([]*store.TaskInstance, error) {
+	if len(states) == 0 {
+		return nil, nil
+	}
+	cond, args := stateIn(states)
+	q := tiSelect + ` WHERE ti.dag_run_id = ? AND ` + strings.ReplaceAll(cond, "state", "ti.state")
+	return collectTIs(s.wquery(ctx, q, append([]any{runID}, args...)...))
 }
 
 // TaskInstanceListByState returns task instances in states across runs,
@@ -117,17 +127,17 @@ func (s *Store) TaskInstanceListByState(ctx context.Context, states []dag.TaskSt
 	}
 	cond, args := stateIn(states)
 	q := tiSelect + ` WHERE ` + strings.ReplaceAll(cond, "state", "ti.state") +
-		` ORDER BY ti.priority_weight DESC, r.logical_date, ti.dag_run_id, ti.task_id`
+		` ORDER BY ti.priority_weight DESC, ti.dag_run_id, ti.task_id`
 	if limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	return collectTIs(s.w.QueryContext(ctx, q, args...))
+	return collectTIs(s.wquery(ctx, q, args...))
 }
 
 // TaskInstanceCountActive counts queued and running task instances.
 func (s *Store) TaskInstanceCountActive(ctx context.Context) (*store.ActiveCounts, error) {
-	rows, err := s.w.QueryContext(ctx, `SELECT ti.pool, r.dag_id, ti.dag_run_id, SUM(ti.pool_slots), COUNT(*)
+	rows, err := s.wquery(ctx, `SELECT ti.pool, r.dag_id, ti.dag_run_id, SUM(ti.pool_slots), COUNT(*)
 		FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id
 		WHERE ti.state IN ('queued', 'running') GROUP BY ti.pool, r.dag_id, ti.dag_run_id`)
 	if err != nil {
@@ -151,7 +161,7 @@ func (s *Store) TaskInstanceCountActive(ctx context.Context) (*store.ActiveCount
 
 // TaskInstanceCountByState counts a run's task instances per state.
 func (s *Store) TaskInstanceCountByState(ctx context.Context, runID int64) (map[dag.TaskState]int, error) {
-	rows, err := s.w.QueryContext(ctx, `SELECT COALESCE(state, ''), COUNT(*) FROM task_instance WHERE dag_run_id = ? GROUP BY state`, runID)
+	rows, err := s.wquery(ctx, `SELECT COALESCE(state, ''), COUNT(*) FROM task_instance WHERE dag_run_id = ? GROUP BY state`, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +178,23 @@ func (s *Store) TaskInstanceCountByState(ctx context.Context, runID int64) (map[
 	return out, rows.Err()
 }
 
+// TaskInstanceHasUnfinished looks for one unfinished task instance through
+// the state index, so the answer costs a few index probes, not a scan of
+// the run.
+func (s *Store) TaskInstanceHasUnfinished(ctx context.Context, runID int64) (bool, error) {
+	var unfinished []any
+	for _, st := range dag.TaskStates() {
+		if !st.Finished() {
+			unfinished = append(unfinished, string(st))
+		}
+	}
+	var found bool
+	err := s.wqueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM task_instance WHERE state IS NULL AND dag_run_id = ?)
+		OR EXISTS (SELECT 1 FROM task_instance WHERE state IN (`+placeholders(len(unfinished))+`) AND dag_run_id = ?)`,
+		append(append([]any{runID}, unfinished...), runID)...).Scan(&found)
+	return found, err
+}
+
 // TaskInstanceApply applies guarded changes in one transaction: one commit
 // for a whole batch of executor events is what lets the scheduler keep up
 // with a thousand task state changes a second on SQLite.
@@ -175,7 +202,7 @@ func (s *Store) TaskInstanceApply(ctx context.Context, changes []*store.TaskInst
 	applied := make([]bool, len(changes))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for i, c := range changes {
-			ok, err := applyChange(ctx, tx, c)
+			ok, err := s.applyChange(ctx, tx, c)
 			if err != nil {
 				return fmt.Errorf("task instance %s of run %d: %w", c.TaskID, c.RunPK, err)
 			}
@@ -186,7 +213,7 @@ func (s *Store) TaskInstanceApply(ctx context.Context, changes []*store.TaskInst
 	return applied, err
 }
 
-func applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstanceChange) (bool, error) {
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstanceChange) (bool, error) {
 	sets := []string{"state = ?"}
 	args := []any{stateArg(c.State)}
 	if c.TryDelta != 0 {
@@ -239,7 +266,7 @@ func applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstanceChange) (
 		q += " AND try_number = ?"
 		args = append(args, c.Try)
 	}
-	res, err := tx.ExecContext(ctx, q, args...)
+	res, err := s.wexec(ctx, tx, q, args...)
 	if err != nil {
 		return false, err
 	}
@@ -251,7 +278,7 @@ func applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstanceChange) (
 		// A try can end in none (a restarting try put back to run again);
 		// history.state is NOT NULL, so none is kept there as '', which
 		// reads back as dag.TaskNone, instead of failing the whole batch.
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO task_instance_history (dag_run_id, task_id, map_index,
+		if _, err := s.wexec(ctx, tx, `INSERT OR REPLACE INTO task_instance_history (dag_run_id, task_id, map_index,
 			try_number, state, start_date, end_date, hostname, pid, exit_code, reason)
 			SELECT dag_run_id, task_id, map_index, try_number, COALESCE(state, ''), start_date, end_date, hostname, pid,
 			exit_code, reason
@@ -260,7 +287,7 @@ func applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstanceChange) (
 		}
 	}
 	if c.XCom != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO xcom (dag_run_id, task_id, map_index, key, value, timestamp)
+		if _, err := s.wexec(ctx, tx, `INSERT OR REPLACE INTO xcom (dag_run_id, task_id, map_index, key, value, timestamp)
 			VALUES (?, ?, ?, 'return_value', ?, ?)`, c.RunPK, c.TaskID, c.MapIndex, string(c.XCom), fmtTime(nowUTC())); err != nil {
 			return false, err
 		}
@@ -299,7 +326,7 @@ func (s *Store) TaskInstanceClear(ctx context.Context, p *store.TaskInstanceClea
 			if ti.State.Active() {
 				next = dag.TaskRestarting
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE task_instance SET state = ?, max_tries = try_number + ?,
+			if _, err := s.wexec(ctx, tx, `UPDATE task_instance SET state = ?, max_tries = try_number + ?,
 				end_date = NULL, next_retry_at = NULL, exit_code = NULL, reason = ''
 				WHERE dag_run_id = ? AND task_id = ? AND map_index = ?`,
 				stateArg(next), p.Retries[ti.TaskID], ti.RunPK, ti.TaskID, ti.MapIndex); err != nil {
@@ -311,7 +338,7 @@ func (s *Store) TaskInstanceClear(ctx context.Context, p *store.TaskInstanceClea
 		if len(cleared) == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE dag_run SET state = 'queued', end_date = NULL, start_date = NULL,
+		_, err = s.wexec(ctx, tx, `UPDATE dag_run SET state = 'queued', end_date = NULL, start_date = NULL,
 			queued_at = ?, clear_number = clear_number + 1 WHERE id = ?`, fmtTime(nowUTC()), p.RunPK)
 		return err
 	})
@@ -346,7 +373,7 @@ func (s *Store) TaskInstanceTries(ctx context.Context, runID int64, taskID strin
 
 // TaskInstancePrevious returns the task's instance in the DAG's previous run.
 func (s *Store) TaskInstancePrevious(ctx context.Context, runID int64, taskID string) (*store.TaskInstance, error) {
-	ti, err := scanTI(s.w.QueryRowContext(ctx, tiSelect+` WHERE ti.task_id = ? AND ti.map_index = -1 AND r.id = (
+	ti, err := scanTI(s.wqueryRow(ctx, tiSelect+` WHERE ti.task_id = ? AND ti.map_index = -1 AND r.id = (
 		SELECT p.id FROM dag_run p JOIN dag_run c ON c.id = ? WHERE p.dag_id = c.dag_id
 		AND (p.logical_date < c.logical_date OR (p.logical_date = c.logical_date AND p.id < c.id))
 		ORDER BY p.logical_date DESC, p.id DESC LIMIT 1)`, taskID, runID))

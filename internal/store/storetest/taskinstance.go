@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -230,6 +231,56 @@ func exerciseTaskInstance(t *testing.T, open Opener) {
 		equal(t, "running", counts[dag.TaskRunning], 1)
 		equal(t, "scheduled", counts[dag.TaskScheduled], 1)
 		equal(t, "none", counts[dag.TaskNone], 2)
+	})
+
+	t.Run("ListByRunState", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		v := syncDag(t, s, "etl")
+		r := createRun(t, s, v, "r1", day(1), task("a"), task("b"), task("c"))
+		// Another run's task instances, in the same states, must not show.
+		createRun(t, s, v, "r2", day(2), task("a"))
+		mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "b", MapIndex: -1, State: dag.TaskScheduled})
+		ids := func(states ...dag.TaskState) []string {
+			tis, err := s.TaskInstanceListByRunState(ctx, r.ID, states)
+			noErr(t, "TaskInstanceListByRunState", err)
+			var out []string
+			for _, ti := range tis {
+				if ti.RunPK != r.ID {
+					t.Errorf("task instance of run %d listed for run %d", ti.RunPK, r.ID)
+				}
+				out = append(out, ti.TaskID)
+			}
+			sort.Strings(out)
+			return out
+		}
+		equalSlice(t, "none", ids(dag.TaskNone), []string{"a", "c"})
+		equalSlice(t, "scheduled", ids(dag.TaskScheduled), []string{"b"})
+		equalSlice(t, "none or scheduled", ids(dag.TaskNone, dag.TaskScheduled), []string{"a", "b", "c"})
+		equalSlice(t, "no states", ids(), nil)
+	})
+
+	t.Run("HasUnfinished", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		v := syncDag(t, s, "etl")
+		r := createRun(t, s, v, "r1", day(1), task("a"), task("b"))
+		other := createRun(t, s, v, "r2", day(2), task("a"))
+		has := func(what string, runID int64, want bool) {
+			t.Helper()
+			got, err := s.TaskInstanceHasUnfinished(ctx, runID)
+			noErr(t, "TaskInstanceHasUnfinished", err)
+			equal(t, what, got, want)
+		}
+		has("a new run", r.ID, true)
+		for _, st := range []dag.TaskState{dag.TaskScheduled, dag.TaskUpForRetry, dag.TaskRestarting, dag.TaskSuccess} {
+			mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, State: st},
+				&store.TaskInstanceChange{RunPK: r.ID, TaskID: "b", MapIndex: -1, State: dag.TaskSkipped})
+			has("a in "+st.String(), r.ID, !st.Finished())
+		}
+		// Another run's unfinished task instances do not count.
+		has("the other run", other.ID, true)
+		mustApply(t, s, &store.TaskInstanceChange{RunPK: other.ID, TaskID: "a", MapIndex: -1, State: dag.TaskFailed})
+		has("the other run, finished", other.ID, false)
+		has("the first run, finished", r.ID, false)
 	})
 
 	t.Run("ApplyMapped", func(t *testing.T) {

@@ -79,9 +79,10 @@ CREATE TABLE task_instance (
     rendered        TEXT,
     PRIMARY KEY (dag_run_id, task_id, map_index)
 ) WITHOUT ROWID;
--- The scheduler's hot queries: what is scheduled (by priority), what is
--- active (for limits), what waits for a retry.
-CREATE INDEX task_instance_state ON task_instance (state, priority_weight DESC);
+-- The scheduler's hot queries: what is scheduled (in dispatch order, so no
+-- sort of all scheduled rows), what is active (for limits), what waits for a
+-- retry, whether a run has anything unfinished.
+CREATE INDEX task_instance_state ON task_instance (state, priority_weight DESC, dag_run_id, task_id);
 
 CREATE TABLE task_instance_history (
     dag_run_id  INTEGER NOT NULL REFERENCES dag_run (id) ON DELETE CASCADE,
