@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/executor"
@@ -19,7 +20,38 @@ func (s *Scheduler) request(ctx context.Context, r *store.DagRun, d *dag.DAG, ta
 		return nil, err
 	}
 	tc.Lookup = NewLookup(s.st, r.ID)
+	if usesPrevious(task) {
+		prev, err := s.st.DagRunList(ctx, &store.DagRunListParams{DagID: r.DagID, States: []dag.DagRunState{dag.DagRunSuccess},
+			Before: &r.LogicalDate, Desc: true, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(prev) == 1 {
+			tc.PrevDataIntervalStartSuccess = &prev[0].DataInterval.Start
+			tc.PrevDataIntervalEndSuccess = &prev[0].DataInterval.End
+		}
+	}
 	return BuildRequest(ctx, s.cfg.Renderer, tc, r, d, task, try)
+}
+
+// usesPrevious reports whether a task's templates may name the previous
+// successful run (prev_ds, prev_data_interval_start_success, ...), so that
+// the query for it runs only for the tasks that need it.
+func usesPrevious(task *dag.Task) bool {
+	if strings.Contains(task.Command.Shell, "prev_") || strings.Contains(task.WorkingDir, "prev_") {
+		return true
+	}
+	for _, a := range task.Command.Argv {
+		if strings.Contains(a, "prev_") {
+			return true
+		}
+	}
+	for _, e := range task.Env {
+		if strings.Contains(e.Value, "prev_") {
+			return true
+		}
+	}
+	return false
 }
 
 // BuildRequest renders a task's command, env and working directory for one

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +114,36 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func TestPrevDsIsThePreviousSuccessfulRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"prev": `
+dag_id: prev
+schedule: "@daily"
+start_date: 2026-01-01
+tasks:
+  show: {command: [echo, "prev={{ prev_ds }} ds={{ ds }}"]}
+`})
+	ctx := context.Background()
+	var runs []*store.DagRun
+	for _, day := range []int{1, 2} {
+		r, err := Trigger(ctx, b.st, b.versions, time.Now(), &TriggerParams{DagID: "prev",
+			LogicalDate: ptr(time.Date(2026, 1, day, 0, 0, 0, 0, time.UTC))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state, tis := b.runToEnd(t, r); state != dag.DagRunSuccess {
+			t.Fatalf("run %s: %s %s", r.RunID, state, describe(tis))
+		}
+		runs = append(runs, r)
+	}
+	if log := b.log(t, runs[0], "show", 1); !strings.Contains(log, "prev=None ds=2026-01-01") {
+		t.Errorf("first run's log: %q", log)
+	}
+	// prev_ds is the start of the previous successful run's data interval:
+	// a manual run at midnight covers the day before, as in Airflow.
+	if log := b.log(t, runs[1], "show", 1); !strings.Contains(log, "prev=2025-12-31 ds=2026-01-02") {
+		t.Errorf("second run's log: %q", log)
+	}
 }

@@ -118,6 +118,8 @@ type DagRunListParams struct {
 	Limit   int
 	Offset  int
 	Desc    bool
+	// Before keeps only runs whose logical date is before it.
+	Before *time.Time
 }
 
 // DagRunSetStateParams changes a run's state.

@@ -97,6 +97,10 @@ func (s *Store) DagRunList(ctx context.Context, p *store.DagRunListParams) ([]*s
 		where = append(where, "run_type = ?")
 		args = append(args, p.RunType)
 	}
+	if p.Before != nil {
+		where = append(where, "logical_date < ?")
+		args = append(args, fmtTime(*p.Before))
+	}
 	q := runSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

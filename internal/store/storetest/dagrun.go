@@ -16,6 +16,19 @@ func runIDOf(r *store.DagRun) string { return r.RunID }
 func taskIDOf(ti *store.TaskInstance) string { return ti.TaskID }
 
 func exerciseDagRun(t *testing.T, open Opener) {
+	t.Run("ListBefore", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		v := syncDag(t, s, "etl")
+		for i := 1; i <= 3; i++ {
+			createRun(t, s, v, fmt.Sprintf("r%d", i), day(i), task("a"))
+		}
+		before := day(3)
+		runs, err := s.DagRunList(ctx, &store.DagRunListParams{DagID: "etl", Before: &before, Desc: true, Limit: 1})
+		noErr(t, "DagRunList before", err)
+		equal(t, "runs before day 3", len(runs), 1)
+		equal(t, "latest before day 3", runs[0].RunID, "r2")
+	})
+
 	t.Run("CreateRoundTrip", func(t *testing.T) {
 		s, ctx := setup(t, open)
 		v := syncDag(t, s, "etl")
