@@ -23,7 +23,7 @@ import (
 func (a *app) dagsCommand() *cobra.Command {
 	dags := &cobra.Command{Use: "dags", Short: "List, check, trigger and test DAGs"}
 	dags.AddCommand(a.dagsList(), a.dagsValidate(), a.dagsShow(), a.dagsTrigger(), a.dagsPause(true),
-		a.dagsPause(false), a.dagsTest(), a.dagsNextRuns())
+		a.dagsPause(false), a.dagsTest(), a.dagsNextRuns(), a.dagsBackfill())
 	return dags
 }
 
@@ -424,4 +424,47 @@ func truncate(s string, n int) string {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+func (a *app) dagsBackfill() *cobra.Command {
+	var start, end string
+	cmd := &cobra.Command{
+		Use:   "backfill DAG_ID --start-date DATE --end-date DATE",
+		Short: "Create runs for every scheduled interval between two dates; a running scheduler runs them",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, _, err := a.syncedStore(ctx)
+			if err != nil {
+				return err
+			}
+			s, err := parseDate(start)
+			if err != nil {
+				return fmt.Errorf("--start-date: %w", err)
+			}
+			e, err := parseDate(end)
+			if err != nil {
+				return fmt.Errorf("--end-date: %w", err)
+			}
+			runs, err := scheduler.Backfill(ctx, st, a.versions, time.Now(), &scheduler.BackfillParams{DagID: args[0], Start: s, End: e})
+			if err != nil {
+				return err
+			}
+			var rows [][]string
+			out := []runJSON{}
+			for _, r := range runs {
+				out = append(out, runToJSON(r))
+				rows = append(rows, []string{r.DagID, r.RunID, string(r.State), fmtTime(&r.LogicalDate)})
+			}
+			if a.output != "json" {
+				fmt.Fprintf(a.out, "%d backfill run(s) created\n", len(runs))
+			}
+			return a.table([]string{"DAG_ID", "RUN_ID", "STATE", "LOGICAL_DATE"}, rows, out)
+		},
+	}
+	cmd.Flags().StringVarP(&start, "start-date", "s", "", "first logical date, YYYY-MM-DD or RFC 3339 (required)")
+	cmd.Flags().StringVarP(&end, "end-date", "e", "", "last logical date, included (required)")
+	_ = cmd.MarkFlagRequired("start-date")
+	_ = cmd.MarkFlagRequired("end-date")
+	return cmd
 }

@@ -147,3 +147,36 @@ tasks:
 		t.Errorf("second run's log: %q", log)
 	}
 }
+
+func TestBackfill(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"bf": "dag_id: bf\nschedule: '@daily'\nstart_date: 2026-01-01\nmax_active_runs: 2\ntasks: {a: {command: [echo, '{{ ds }}']}}\n",
+		"manual": "dag_id: manual\ntasks: {a: {command: [echo]}}\n"})
+	ctx := context.Background()
+	// An existing run for Jan 3 is kept, not duplicated.
+	if _, err := Trigger(ctx, b.st, b.versions, time.Now(), &TriggerParams{DagID: "bf", LogicalDate: ptr(time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC))}); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Backfill(ctx, b.st, b.versions, time.Now(), &BackfillParams{DagID: "bf",
+		Start: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.RunID)
+	}
+	want := []string{"backfill__2026-01-02T00:00:00+00:00", "backfill__2026-01-04T00:00:00+00:00", "backfill__2026-01-05T00:00:00+00:00"}
+	if !equal(got, want) {
+		t.Fatalf("backfill runs %v, want %v", got, want)
+	}
+	if _, err := Backfill(ctx, b.st, b.versions, time.Now(), &BackfillParams{DagID: "manual", Start: time.Now(), End: time.Now()}); err == nil {
+		t.Error("backfill of a DAG without a schedule must fail")
+	}
+	// The scheduler runs them all, two at a time.
+	s := b.scheduler(t, Config{})
+	b.runUntil(t, s, func() bool {
+		rs, _ := b.st.DagRunList(ctx, &store.DagRunListParams{DagID: "bf", RunType: dag.RunBackfill, States: []dag.DagRunState{dag.DagRunSuccess}})
+		return len(rs) == 3
+	})
+}

@@ -121,3 +121,61 @@ func nonNilMap(m map[string]any) map[string]any {
 func timetable(d *dag.DAG) dag.TimetableParams {
 	return dag.TimetableParams{Start: d.StartDate, End: d.EndDate, Catchup: d.Catchup, Location: d.Timezone}
 }
+
+// BackfillParams asks for runs of every scheduled interval in a span, as
+// `airflow dags backfill -s START -e END` does.
+type BackfillParams struct {
+	DagID string
+	// Start and End bound the logical dates, both included.
+	Start, End time.Time
+}
+
+// Backfill creates a queued backfill run for each interval of the DAG's
+// schedule whose logical date lies in [Start, End], oldest first. An
+// interval that already has a run of any type is left alone. The scheduler
+// starts them within max_active_runs.
+func Backfill(ctx context.Context, st store.Store, versions *Versions, now time.Time, p *BackfillParams) ([]*store.DagRun, error) {
+	row, d, err := versions.Latest(ctx, p.DagID)
+	if err != nil {
+		return nil, err
+	}
+	if d.Schedule.Kind != dag.ScheduleCron && d.Schedule.Kind != dag.ScheduleInterval {
+		return nil, fmt.Errorf("dag %s has no recurring schedule (%s): nothing to backfill", d.ID, d.Schedule.String())
+	}
+	if p.End.Before(p.Start) {
+		return nil, fmt.Errorf("backfill end %s is before its start %s", p.End.Format(time.RFC3339), p.Start.Format(time.RFC3339))
+	}
+	existing, err := st.DagRunList(ctx, &store.DagRunListParams{DagID: d.ID})
+	if err != nil {
+		return nil, err
+	}
+	have := map[time.Time]bool{}
+	for _, r := range existing {
+		have[r.LogicalDate.UTC()] = true
+	}
+	// The timetable from Start, with catchup, lists every interval in turn.
+	tt := timetable(d)
+	tt.Start, tt.Catchup = &p.Start, true
+	var created []*store.DagRun
+	var last *dag.DataInterval
+	for {
+		next, ok := d.Schedule.NextRun(last, tt, p.End.Add(24*365*time.Hour))
+		if !ok || next.Start.After(p.End) {
+			return created, nil
+		}
+		last = &next
+		if have[next.Start.UTC()] {
+			continue
+		}
+		r, err := createRun(ctx, st, row.LatestVersionID, d, &runSpec{
+			runID: RunID(dag.RunBackfill, next.Start), runType: dag.RunBackfill,
+			logical: next.Start, interval: next, now: now,
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return created, err
+		}
+		if err == nil {
+			created = append(created, r)
+		}
+	}
+}
