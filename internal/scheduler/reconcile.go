@@ -44,6 +44,12 @@ func (s *Scheduler) reconcileRun(ctx context.Context, runPK int64, finished []st
 	} else {
 		for _, id := range finished {
 			candidates = append(candidates, rc.g.Downstream(id)...)
+			// The same task in the next run may wait for this one
+			// (depends_on_past): a full pass looks at it now rather than at
+			// the next tick.
+			if t := d.Task(id); t != nil && t.DependsOnPast {
+				s.Wake()
+			}
 		}
 	}
 	if err := rc.evaluate(ctx, candidates); err != nil {
