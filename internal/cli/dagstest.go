@@ -30,9 +30,9 @@ func (a *app) dagsTest() *cobra.Command {
 				return err
 			}
 			// The live view is the output; the scheduler's own log lines
-			// would interleave with it, so only warnings show unless asked.
+			// would interleave with it, so only errors show unless asked.
 			if !cmd.Flags().Changed("log-level") && lookupEnv(a.environ, "UPDRAFT_LOG_LEVEL") == "" {
-				a.log = newLogger(a.errOut, "warn", a.cfg.LogFormat)
+				a.log = newLogger(a.errOut, "error", a.cfg.LogFormat)
 			}
 			return a.testDag(cmd.Context(), p)
 		},
