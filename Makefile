@@ -21,10 +21,10 @@ build:
 run: build
 	./$(BIN) standalone --data-dir $(DATA_DIR) --dags-folder $(DAGS)
 
-## test: every test, with the race detector, plus the example DAGs validated
+## test: the example DAGs validated, then every test with the race detector
 test: build
-	$(GO) test -race -count=1 ./...
 	./$(BIN) dags validate $(DAGS)
+	$(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...

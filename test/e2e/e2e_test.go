@@ -183,3 +183,10 @@ func readLines(t *testing.T, path string) []string {
 	}
 	return strings.Fields(strings.ReplaceAll(string(b), "\n", " "))
 }
+
+func writeFile(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
