@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,18 +65,25 @@ tasks:
 	if got != "start-1 start-2 end-2" {
 		t.Fatalf("ledger %q: want try 1 killed before try 2 ran", got)
 	}
+	// Try 1's log says what became of it.
+	log, err := os.ReadFile(filepath.Join(e.data, "logs", "dag_id=crash", "run_id=r1", "task_id=long.attempt=1.log"))
+	if err != nil || !strings.Contains(string(log), "a new scheduler ended what was left of it") {
+		t.Fatalf("try 1's log (%v):\n%s", err, log)
+	}
 }
 
 // One scheduler at a time per data directory: a second refuses to start.
 func TestSecondSchedulerRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, map[string]string{"a.yaml": "dag_id: a\ntasks: {x: {command: [echo]}}\n"})
-	e.start("scheduler")
+	first := e.start("scheduler")
+	pid := strconv.Itoa(first.Process.Pid)
 	e.waitFor("the first scheduler to hold the lock", func() bool {
-		_, errOut, code := e.run("scheduler")
-		if code == 0 {
-			t.Fatal("a second scheduler started")
-		}
-		return strings.Contains(errOut, "another scheduler")
+		b, _ := os.ReadFile(filepath.Join(e.data, "scheduler.lock"))
+		return strings.TrimSpace(string(b)) == pid
 	})
+	_, errOut, code := e.run("scheduler")
+	if code == 0 || !strings.Contains(errOut, "another scheduler (pid "+pid+")") {
+		t.Fatalf("second scheduler: exit %d: %s", code, errOut)
+	}
 }

@@ -51,10 +51,19 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 	var targets []target
 	var procs []procStat // scanned once, and only when a leader is gone
 	scanned := false
+	// The log of each try tells what became of it, so a reader of a log that
+	// stops mid-way learns why.
+	var noted []executor.TryKey
+	defer func() {
+		for _, k := range noted {
+			e.noteInLog(k, "the scheduler that ran this try stopped; a new scheduler ended what was left of it")
+		}
+	}()
 	for _, rt := range tries {
 		if rt.PID <= 0 || rt.Hostname != host || own[rt.Key] {
 			continue
 		}
+		noted = append(noted, rt.Key)
 		want := identityEnv(rt.Key)
 		leader, err := readStat(rt.PID)
 		leaderOurs := err == nil && environHas(rt.PID, want)
@@ -103,6 +112,17 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 			len(left), left[0].key, left[0].id)
 	}
 	return adopted, nil
+}
+
+// noteInLog appends a line of updraft's own to a try's log.
+func (e *Executor) noteInLog(k executor.TryKey, msg string) {
+	f, err := e.cfg.Logs.Create(logKey(k))
+	if err != nil {
+		e.log.Warn("cannot write to a try's log", slog.String("try", k.String()), slog.Any("error", err))
+		return
+	}
+	e.logf(&try{key: k, log: f}, "%s", msg)
+	_ = f.Close()
 }
 
 // target is a process group, or a single process, to end.

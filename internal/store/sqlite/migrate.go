@@ -76,7 +76,19 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		if m.version <= current {
 			continue
 		}
+		applied1 := false
 		err := s.tx(ctx, func(tx *sql.Tx) error {
+			// Another process (a CLI command beside a starting scheduler) may
+			// have applied it since the version was read: look again inside
+			// the write transaction, which excludes the other writer.
+			var now int
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migration`).Scan(&now); err != nil {
+				return err
+			}
+			if now >= m.version {
+				return nil
+			}
+			applied1 = true
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
@@ -87,7 +99,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return applied, fmt.Errorf("migration %s: %w", m.name, err)
 		}
-		applied = append(applied, m.name)
+		if applied1 {
+			applied = append(applied, m.name)
+		}
 	}
 	return applied, nil
 }

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -304,5 +305,37 @@ func TestTimesTruncateToMicrosecond(t *testing.T) {
 	}
 	if want := at.Truncate(time.Microsecond); got.StartDate == nil || !got.StartDate.Equal(want) {
 		t.Errorf("start date = %v, want %v", got.StartDate, want.UTC())
+	}
+}
+
+// Two processes starting on a new database (a scheduler and a CLI command)
+// migrate it at once: one applies the migrations, the other finds them
+// applied, and neither fails.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "new.db")
+	const n = 4
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			s, err := Open(context.Background(), path)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent open: %v", err)
+		}
+	}
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(context.Background()); err != nil || v != LatestVersion() {
+		t.Fatalf("schema version %d (%v), want %d", v, err, LatestVersion())
 	}
 }
