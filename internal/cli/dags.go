@@ -42,7 +42,7 @@ func (a *app) syncedStore(ctx context.Context) (store.Store, *source.Dir, error)
 	}
 	src := a.dagSource(st)
 	if _, err := src.Sync(ctx); err != nil {
-		return nil, nil, fmt.Errorf("read DAGs folder %s: %w", a.cfg.DagsFolder, err)
+		return nil, nil, err
 	}
 	return st, src, nil
 }

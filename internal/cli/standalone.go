@@ -83,7 +83,7 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 	src := a.dagSource(st)
 	res, err := src.Sync(ctx)
 	if err != nil {
-		return fmt.Errorf("read DAGs folder %s: %w", a.cfg.DagsFolder, err)
+		return err
 	}
 	ex, err := a.localExecutor()
 	if err != nil {

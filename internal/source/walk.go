@@ -110,6 +110,10 @@ func (d *Dir) walk() (*tree, error) {
 		})
 		return nil
 	})
+	if errors.Is(err, fs.ErrNotExist) {
+		// fs.WalkDir names the folder ".", which tells a user nothing.
+		return nil, fmt.Errorf("DAGs folder %s does not exist (set dags_folder, UPDRAFT_DAGS_FOLDER or --dags-folder): %w", d.Path, fs.ErrNotExist)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read DAGs folder %s: %w", d.Path, err)
 	}
