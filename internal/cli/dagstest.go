@@ -21,13 +21,16 @@ func (a *app) dagsTest() *cobra.Command {
 		Short: "Run one DAG run in this process to completion, showing task states as they change; exit 1 if it fails",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logical := ""
-			if len(args) == 2 {
-				logical = args[1]
-			}
-			p, err := triggerParams(args[0], conf, "", logical)
+			p, err := triggerParams(args[0], conf, "", "")
 			if err != nil {
 				return err
+			}
+			if len(args) == 2 {
+				t, err := parseDate(args[1])
+				if err != nil {
+					return fmt.Errorf("LOGICAL_DATE: %w", err)
+				}
+				p.LogicalDate = &t
 			}
 			// The live view is the output; the scheduler's own log lines
 			// would interleave with it, so only errors show unless asked.

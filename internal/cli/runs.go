@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,7 +47,11 @@ func (a *app) runsCommand() *cobra.Command {
 			}
 			p := &store.DagRunListParams{DagID: dagID, Limit: limit, Desc: true}
 			for _, s := range states {
-				p.States = append(p.States, dag.DagRunState(s))
+				st := dag.DagRunState(s)
+				if !slices.Contains(dag.DagRunStates(), st) {
+					return fmt.Errorf("--state: %q is not a DAG run state; use one of %v", s, dag.DagRunStates())
+				}
+				p.States = append(p.States, st)
 			}
 			rs, err := st.DagRunList(ctx, p)
 			if err != nil {

@@ -97,9 +97,14 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 	dbPath, _ := a.cfg.SQLitePath()
 	fmt.Fprintf(a.errOut, "updraft %s %s\n  data dir:    %s\n  database:    %s\n  dags folder: %s (%d files parsed, %d with errors, in %s)\n  parallelism: %d\n",
 		mode, Version, a.cfg.DataDir, dbPath, a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration), a.cfg.Parallelism)
+	// The watcher stops with the scheduler, also when the scheduler stops
+	// on an error of its own.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- src.Watch(ctx, s.Wake) }()
 	runErr := s.Run(ctx)
+	cancel()
 	if err := <-watchDone; err != nil && ctx.Err() == nil {
 		a.log.Error("DAG folder watch stopped", "err", err)
 	}

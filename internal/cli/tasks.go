@@ -255,7 +255,7 @@ func (a *app) tasksTest() *cobra.Command {
 			logical := time.Now().UTC()
 			if len(args) == 3 {
 				if logical, err = parseDate(args[2]); err != nil {
-					return err
+					return fmt.Errorf("LOGICAL_DATE: %w", err)
 				}
 			}
 			p, err := triggerParams(d.ID, conf, "", "")

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -65,14 +66,20 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 			}
 			runs[ti.RunPK] = r
 		}
-		d, err := s.cfg.Versions.Get(ctx, r.VersionID)
+		d, err := s.runDAG(ctx, r)
+		if errors.Is(err, errRunFailed) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		task := d.Task(ti.TaskID)
+		// The pid of an earlier try goes: recovery tells a try that never
+		// started by its pid of 0.
+		noPID := 0
 		c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
 			From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, QueuedAt: &now,
-			Hostname: &s.cfg.Hostname}
+			Hostname: &s.cfg.Hostname, PID: &noPID}
 		slots, ok := pools[ti.Pool]
 		if !ok {
 			reason := fmt.Sprintf("pool %q does not exist", ti.Pool)
@@ -93,6 +100,7 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 			if try <= ti.MaxTries {
 				at := now.Add(RetryDelay(task, try))
 				c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
+				s.retryBy(at)
 			}
 			changes = append(changes, c)
 			s.log.Warn("task failed to render", "dag_id", ti.DagID, "run_id", ti.RunID, "task_id", ti.TaskID, "err", rerr)

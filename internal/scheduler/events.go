@@ -94,8 +94,8 @@ func (s *Scheduler) applyEvents(ctx context.Context, events []executor.Event) (m
 		s.report(r, ev, c)
 		if ev.Kind == executor.Finished {
 			dirty[r.ID] = append(dirty[r.ID], c.TaskID)
-			if c.State == dag.TaskUpForRetry && (s.retryAt.IsZero() || c.NextRetryAt.Before(s.retryAt)) {
-				s.retryAt = *c.NextRetryAt
+			if c.State == dag.TaskUpForRetry {
+				s.retryBy(*c.NextRetryAt)
 			}
 		}
 	}
@@ -144,11 +144,11 @@ func (s *Scheduler) eventChange(ctx context.Context, r *store.DagRun, ev executo
 		return nil, err
 	}
 	if ev.Key.TryNumber <= ti.MaxTries {
-		d, err := s.cfg.Versions.Get(ctx, r.VersionID)
-		if err != nil {
+		d, err := s.runDAG(ctx, r)
+		if err != nil && !errors.Is(err, errRunFailed) {
 			return nil, err
 		}
-		if task := d.Task(ev.Key.TaskID); task != nil {
+		if task := taskOf(d, ev.Key.TaskID); task != nil {
 			at := t.Add(RetryDelay(task, ev.Key.TryNumber))
 			c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
 		}
@@ -193,6 +193,21 @@ func (s *Scheduler) report(r *store.DagRun, ev executor.Event, c *store.TaskInst
 		tr.Time = s.now()
 	}
 	s.observe(tr)
+}
+
+// retryBy makes the loop wake at t, when a retry comes due.
+func (s *Scheduler) retryBy(t time.Time) {
+	if s.retryAt.IsZero() || t.Before(s.retryAt) {
+		s.retryAt = t
+	}
+}
+
+// taskOf is d.Task that also answers for a DAG that could not be loaded.
+func taskOf(d *dag.DAG, id string) *dag.Task {
+	if d == nil {
+		return nil
+	}
+	return d.Task(id)
 }
 
 func tryKey(ti *store.TaskInstance) executor.TryKey {

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -24,7 +25,10 @@ func (s *Scheduler) reconcileRun(ctx context.Context, runPK int64, finished []st
 	if r.State != dag.DagRunRunning {
 		return nil
 	}
-	d, err := s.cfg.Versions.Get(ctx, r.VersionID)
+	d, err := s.runDAG(ctx, r)
+	if errors.Is(err, errRunFailed) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,6 +62,7 @@ func (s *Scheduler) recover(ctx context.Context) error {
 				}
 				at := now.Add(delay)
 				c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
+				s.retryBy(at)
 			}
 			s.log.Warn("task lost with the previous scheduler", "dag_id", ti.DagID, "run_id", ti.RunID,
 				"task_id", ti.TaskID, "try", ti.TryNumber, "state", c.State)
@@ -76,11 +78,11 @@ func (s *Scheduler) retryDelayOf(ctx context.Context, ti *store.TaskInstance) (t
 	if err != nil {
 		return 0, err
 	}
-	d, err := s.cfg.Versions.Get(ctx, r.VersionID)
-	if err != nil {
+	d, err := s.runDAG(ctx, r)
+	if err != nil && !errors.Is(err, errRunFailed) {
 		return 0, err
 	}
-	if t := d.Task(ti.TaskID); t != nil {
+	if t := taskOf(d, ti.TaskID); t != nil {
 		return RetryDelay(t, ti.TryNumber), nil
 	}
 	return 0, nil
@@ -100,9 +102,7 @@ func (s *Scheduler) retryDue(ctx context.Context) error {
 			continue
 		}
 		if ti.NextRetryAt != nil && ti.NextRetryAt.After(now) {
-			if s.retryAt.IsZero() || ti.NextRetryAt.Before(s.retryAt) {
-				s.retryAt = *ti.NextRetryAt
-			}
+			s.retryBy(*ti.NextRetryAt)
 			continue
 		}
 		changes = append(changes, &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,

@@ -126,7 +126,10 @@ func (s *Scheduler) startQueuedRuns(ctx context.Context) error {
 		if paused[r.DagID] {
 			continue
 		}
-		d, err := s.cfg.Versions.Get(ctx, r.VersionID)
+		d, err := s.runDAG(ctx, r)
+		if errors.Is(err, errRunFailed) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -152,7 +155,10 @@ func (s *Scheduler) startQueuedRuns(ctx context.Context) error {
 // unfinished task instances become skipped and running tries are cancelled,
 // as Airflow does.
 func (s *Scheduler) checkRunTimeout(ctx context.Context, r *store.DagRun) (bool, error) {
-	d, err := s.cfg.Versions.Get(ctx, r.VersionID)
+	d, err := s.runDAG(ctx, r)
+	if errors.Is(err, errRunFailed) {
+		return true, nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -166,22 +172,55 @@ func (s *Scheduler) checkRunTimeout(ctx context.Context, r *store.DagRun) (bool,
 	}
 	reason := fmt.Sprintf("dag run timed out after %s", d.DagrunTimeout)
 	var changes []*store.TaskInstanceChange
+	var active []*store.TaskInstance
 	for _, ti := range tis {
 		if ti.State.Finished() {
 			continue
 		}
-		if ti.State.Active() {
-			s.executorFor(ti.Executor).Cancel(tryKey(ti))
-		}
+		active = append(active, ti)
 		changes = append(changes, &store.TaskInstanceChange{
 			RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex, From: []dag.TaskState{ti.State},
 			State: dag.TaskSkipped, EndDate: &now, Reason: &reason,
 		})
 	}
-	if _, err := s.st.TaskInstanceApply(ctx, changes); err != nil {
+	applied, err := s.st.TaskInstanceApply(ctx, changes)
+	if err != nil {
 		return false, err
 	}
+	// Cancelled only once skipped is committed: their ends then change
+	// nothing, guarded by state.
+	for i, ti := range active {
+		if applied[i] && (ti.State.Active() || ti.State == dag.TaskRestarting) {
+			s.executorFor(ti.Executor).Cancel(tryKey(ti))
+		}
+	}
 	return true, s.finishRun(ctx, r, dag.DagRunFailed, reason)
+}
+
+// errRunFailed says runDAG failed the run it was asked about.
+var errRunFailed = errors.New("run failed: its dag version cannot be loaded")
+
+// runDAG returns the DAG version a run started with. A version that no
+// longer parses fails that run, with the reason logged, and returns
+// errRunFailed: the pass goes on with the other runs instead of stopping on
+// the same error every time.
+func (s *Scheduler) runDAG(ctx context.Context, r *store.DagRun) (*dag.DAG, error) {
+	d, err := s.cfg.Versions.Get(ctx, r.VersionID)
+	var ue *UnloadableError
+	if !errors.As(err, &ue) {
+		return d, err
+	}
+	now := s.now()
+	ok, serr := s.st.DagRunSetState(ctx, &store.DagRunSetStateParams{ID: r.ID, State: dag.DagRunFailed,
+		From: []dag.DagRunState{dag.DagRunQueued, dag.DagRunRunning}, EndDate: &now})
+	if serr != nil {
+		return nil, serr
+	}
+	if ok {
+		s.log.Error("dag run failed: its dag version cannot be loaded", "dag_id", r.DagID, "run_id", r.RunID, "err", err)
+		s.observe(Transition{Time: now, DagID: r.DagID, RunID: r.RunID, RunPK: r.ID, State: string(dag.DagRunFailed), Reason: err.Error()})
+	}
+	return nil, errRunFailed
 }
 
 // finishRun records a run's final state.
@@ -203,5 +242,7 @@ func (s *Scheduler) finishRun(ctx context.Context, r *store.DagRun, state dag.Da
 		s.log.Info("dag run finished", attrs...)
 	}
 	s.observe(Transition{Time: now, DagID: r.DagID, RunID: r.RunID, RunPK: r.ID, State: string(state), Reason: reason})
+	// A queued run of the same DAG may have waited for this one's slot.
+	s.Wake()
 	return nil
 }

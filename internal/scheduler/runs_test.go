@@ -74,8 +74,9 @@ func TestDependsOnPast(t *testing.T) {
 	t.Parallel()
 	b := setup(t, map[string]string{"past": `
 dag_id: past
+params: {fail: "no"}
 tasks:
-  step: {depends_on_past: true, command: [sh, -c, 'test "{{ dag_run.conf.fail }}" != yes']}
+  step: {depends_on_past: true, command: [sh, -c, 'test "{{ params.fail }}" != yes']}
 `})
 	ctx := context.Background()
 	first, err := Trigger(ctx, b.st, b.versions, time.Now(), &TriggerParams{DagID: "past", RunID: "first",
@@ -91,14 +92,28 @@ tasks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The previous run's step failed, so this one's waits: run a few
-	// passes and check it never left none.
+	// The previous run's step failed, so this one's waits: run the
+	// scheduler for several of its 50 ms ticks and check it never left none.
 	s := b.scheduler(t, Config{OnlyRun: second.ID})
-	passes := 0
-	b.runUntil(t, s, func() bool { passes++; return passes > 10 })
+	polls := 0
+	b.runUntil(t, s, func() bool { polls++; return polls > 15 })
 	_, tis := b.states(t, second)
 	if tis["step"].State != dag.TaskNone {
 		t.Fatalf("step ran although the previous run's step failed: %s", tis["step"].State)
+	}
+	// Once the previous run's step is cleared and succeeds, this one runs.
+	if _, err := b.st.TaskInstanceClear(ctx, &store.TaskInstanceClearParams{RunPK: first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.DagRunSetState(ctx, &store.DagRunSetStateParams{ID: first.ID, State: dag.DagRunRunning, StartDate: ptr(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.TaskInstanceApply(ctx, []*store.TaskInstanceChange{{RunPK: first.ID, TaskID: "step", MapIndex: -1,
+		State: dag.TaskSuccess}}); err != nil {
+		t.Fatal(err)
+	}
+	if state, tis := b.runToEnd(t, second); state != dag.DagRunSuccess {
+		t.Fatalf("second run after the first succeeded: %s %s", state, describe(tis))
 	}
 }
 
@@ -179,4 +194,62 @@ func TestBackfill(t *testing.T) {
 		rs, _ := b.st.DagRunList(ctx, &store.DagRunListParams{DagID: "bf", RunType: dag.RunBackfill, States: []dag.DagRunState{dag.DagRunSuccess}})
 		return len(rs) == 3
 	})
+}
+
+// A task cleared while it runs is cancelled and runs again, once, as the
+// next try; clearing it twice before it ends changes nothing more.
+func TestClearWhileRunning(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"cw": `
+dag_id: cw
+tasks:
+  slow: {command: [sh, -c, 'if [ "$UPDRAFT_TRY_NUMBER" = 1 ]; then sleep 30; fi; echo "try $UPDRAFT_TRY_NUMBER done"']}
+`})
+	ctx := context.Background()
+	r := b.trigger(t, "cw", nil)
+	cleared := false
+	s := b.scheduler(t, Config{OnlyRun: r.ID, Observe: func(tr Transition) {
+		if tr.Started && tr.Try == 1 && !cleared {
+			cleared = true
+			for range 2 {
+				if _, err := b.st.TaskInstanceClear(ctx, &store.TaskInstanceClearParams{RunPK: r.ID}); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}})
+	b.runUntil(t, s, func() bool {
+		cur, err := b.st.DagRunGetByID(ctx, r.ID)
+		return err == nil && cur.State == dag.DagRunSuccess
+	})
+	_, tis := b.states(t, r)
+	if tis["slow"].TryNumber != 2 {
+		t.Fatalf("try number %d, want 2: %s", tis["slow"].TryNumber, describe(tis))
+	}
+	tries, err := b.st.TaskInstanceTries(ctx, r.ID, "slow", -1)
+	if err != nil || len(tries) != 2 || tries[0].Reason != "cancelled" {
+		t.Fatalf("tries %+v %v", tries, err)
+	}
+}
+
+// A try queued by a scheduler that stopped before it started goes back to
+// scheduled with its try number, even when an earlier try left its pid.
+func TestRecoverQueuedTry(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"q": "dag_id: q\ntasks: {a: {retries: 0, command: [echo, ran]}}\n"})
+	ctx := context.Background()
+	r := b.trigger(t, "q", nil)
+	if _, err := b.st.DagRunSetState(ctx, &store.DagRunSetStateParams{ID: r.ID, State: dag.DagRunRunning, StartDate: ptr(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	// As dispatch leaves it: queued, try 1, no pid.
+	host, zero := "h", 0
+	if _, err := b.st.TaskInstanceApply(ctx, []*store.TaskInstanceChange{{RunPK: r.ID, TaskID: "a", MapIndex: -1,
+		State: dag.TaskQueued, TryDelta: 1, Hostname: &host, PID: &zero}}); err != nil {
+		t.Fatal(err)
+	}
+	state, tis := b.runToEnd(t, r)
+	if state != dag.DagRunSuccess || tis["a"].TryNumber != 1 {
+		t.Fatalf("run %s, %s", state, describe(tis))
+	}
 }

@@ -113,8 +113,8 @@ func (s *Scheduler) Wake() {
 // Run recovers what a previous scheduler left running, then loops until ctx
 // is done. It returns nil on cancel.
 func (s *Scheduler) Run(ctx context.Context) error {
-	for name, ex := range s.cfg.Executors {
-		go s.forward(ctx, name, ex)
+	for _, ex := range s.cfg.Executors {
+		go s.forward(ctx, ex)
 	}
 	if err := s.recover(ctx); err != nil {
 		return fmt.Errorf("recover: %w", err)
@@ -129,7 +129,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				return nil
 			}
 			// A failed pass changes nothing half-way (every write is a
-			// transaction); the next pass reads the state again.
+			// transaction). The events stay in the batch: they exist only
+			// here until recorded, and recording one twice changes nothing,
+			// since each change is guarded by state and try number.
 			s.log.Error("scheduler pass failed", "err", err)
 			full = true
 			if !sleep(ctx, 200*time.Millisecond) {
@@ -137,8 +139,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		} else {
 			full = false
+			batch = batch[:0]
 		}
-		batch = batch[:0]
 		var retry <-chan time.Time
 		var retryTimer *time.Timer
 		if !s.retryAt.IsZero() {
@@ -181,7 +183,7 @@ func (s *Scheduler) drain(batch []executor.Event) []executor.Event {
 	return batch
 }
 
-func (s *Scheduler) forward(ctx context.Context, _ string, ex executor.Executor) {
+func (s *Scheduler) forward(ctx context.Context, ex executor.Executor) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -41,13 +41,27 @@ func (v *Versions) Get(ctx context.Context, id int64) (*dag.DAG, error) {
 	}
 	d, err = v.parse(ver.FileLoc, ver.Source)
 	if err != nil {
-		return nil, fmt.Errorf("dag version %d of %s no longer parses: %w", ver.VersionNumber, ver.DagID, err)
+		return nil, &UnloadableError{DagID: ver.DagID, Version: ver.VersionNumber, Err: err}
 	}
 	v.mu.Lock()
 	v.cache[id] = d
 	v.mu.Unlock()
 	return d, nil
 }
+
+// UnloadableError says a stored DAG version no longer parses, as after an
+// upgrade whose parser is stricter. It is permanent, unlike a store error.
+type UnloadableError struct {
+	DagID   string
+	Version int
+	Err     error
+}
+
+func (e *UnloadableError) Error() string {
+	return fmt.Sprintf("dag version %d of %s no longer parses: %v", e.Version, e.DagID, e.Err)
+}
+
+func (e *UnloadableError) Unwrap() error { return e.Err }
 
 // Latest returns a DAG's row and the model of its latest version.
 func (v *Versions) Latest(ctx context.Context, dagID string) (*store.Dag, *dag.DAG, error) {

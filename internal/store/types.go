@@ -190,8 +190,6 @@ type ActiveCounts struct {
 	PoolSlots map[string]int
 	// Dag is the number of task instances per DAG.
 	Dag map[string]int
-	// DagRun is the number of task instances per DAG run.
-	DagRun map[int64]int
 }
 
 // TaskInstanceChange is one guarded change of a task instance. Pointer fields

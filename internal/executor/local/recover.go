@@ -60,7 +60,23 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		}
 	}()
 	for _, rt := range tries {
-		if rt.PID <= 0 || rt.Hostname != host || own[rt.Key] {
+		if rt.Hostname != host || own[rt.Key] {
+			continue
+		}
+		if rt.PID <= 0 {
+			// Queued, or started without its start recorded: the store has
+			// no pid, so look for the try's processes by their identity.
+			if !scanned {
+				procs, scanned = scanProc(), true
+			}
+			want := identityEnv(rt.Key)
+			for _, p := range procs {
+				if p.state != 'Z' && environHas(p.pid, want) {
+					targets = append(targets, target{key: rt.Key, id: p.pgid, group: true})
+					noted = append(noted, rt.Key)
+					break
+				}
+			}
 			continue
 		}
 		noted = append(noted, rt.Key)

@@ -70,6 +70,10 @@ func TestRecover(t *testing.T) {
 	other := reused
 	other.RunID = "manual__another"
 	reusedLeader, reusedChild := orphan(t, other, `sleep 60 & echo $!; wait`)
+	// A try queued with no pid recorded whose process did start: found by
+	// its identity.
+	unrecorded := key("unrecorded")
+	unrecordedLeader, unrecordedChild := orphan(t, unrecorded, `sleep 60 & echo $!; wait`)
 	// A try that ran on another host.
 	elsewhere := key("elsewhere")
 	elsewhereLeader, elsewhereChild := orphan(t, elsewhere, `sleep 60 & echo $!; wait`)
@@ -80,6 +84,7 @@ func TestRecover(t *testing.T) {
 		{Key: reused, PID: reusedLeader, Hostname: host},
 		{Key: elsewhere, PID: elsewhereLeader, Hostname: "elsewhere.example"},
 		{Key: key("no-pid"), Hostname: host},
+		{Key: unrecorded, Hostname: host},
 	}
 	begin := time.Now()
 	adopted, err := ex.Recover(t.Context(), tries)
@@ -93,7 +98,7 @@ func TestRecover(t *testing.T) {
 		t.Errorf("Recover took %v, want the grace before SIGKILL", took)
 	}
 
-	for _, pid := range []int{stubbornLeader, stubbornChild, headlessChild} {
+	for _, pid := range []int{stubbornLeader, stubbornChild, headlessChild, unrecordedLeader, unrecordedChild} {
 		if running(pid) {
 			t.Errorf("process %d of a recovered try still runs", pid)
 		}

@@ -95,16 +95,19 @@ func (s *Store) TaskInstanceGet(ctx context.Context, runID int64, taskID string,
 func (s *Store) TaskInstanceListByRun(ctx context.Context, runID int64, taskIDs []string) ([]*store.TaskInstance, error) {
 	q := tiSelect + ` WHERE ti.dag_run_id = ?`
 	args := []any{runID}
-	if taskIDs != nil {
-		if len(taskIDs) == 0 {
-			return nil, nil
-		}
-		q += ` AND ti.task_id IN (` + placeholders(len(taskIDs)) + `)`
-		for _, id := range taskIDs {
-			args = append(args, id)
-		}
+	if taskIDs == nil {
+		return collectTIs(s.wquery(ctx, q, args...))
 	}
-	return collectTIs(s.wquery(ctx, q, args...))
+	if len(taskIDs) == 0 {
+		return nil, nil
+	}
+	q += ` AND ti.task_id IN (` + placeholders(len(taskIDs)) + `)`
+	for _, id := range taskIDs {
+		args = append(args, id)
+	}
+	// Not through the statement cache: the list's length varies without
+	// bound, and each length is a statement of its own.
+	return collectTIs(s.w.QueryContext(ctx, q, args...))
 }
 
 // TaskInstanceListByRunState returns a run's task instances in states.
@@ -137,24 +140,22 @@ func (s *Store) TaskInstanceListByState(ctx context.Context, states []dag.TaskSt
 
 // TaskInstanceCountActive counts queued and running task instances.
 func (s *Store) TaskInstanceCountActive(ctx context.Context) (*store.ActiveCounts, error) {
-	rows, err := s.wquery(ctx, `SELECT ti.pool, r.dag_id, ti.dag_run_id, SUM(ti.pool_slots), COUNT(*)
+	rows, err := s.wquery(ctx, `SELECT ti.pool, r.dag_id, SUM(ti.pool_slots), COUNT(*)
 		FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id
-		WHERE ti.state IN ('queued', 'running') GROUP BY ti.pool, r.dag_id, ti.dag_run_id`)
+		WHERE ti.state IN ('queued', 'running') GROUP BY ti.pool, r.dag_id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	c := &store.ActiveCounts{PoolSlots: map[string]int{}, Dag: map[string]int{}, DagRun: map[int64]int{}}
+	c := &store.ActiveCounts{PoolSlots: map[string]int{}, Dag: map[string]int{}}
 	for rows.Next() {
 		var pool, dagID string
-		var runID int64
 		var slots, n int
-		if err := rows.Scan(&pool, &dagID, &runID, &slots, &n); err != nil {
+		if err := rows.Scan(&pool, &dagID, &slots, &n); err != nil {
 			return nil, err
 		}
 		c.PoolSlots[pool] += slots
 		c.Dag[dagID] += n
-		c.DagRun[runID] += n
 	}
 	return c, rows.Err()
 }
@@ -322,12 +323,16 @@ func (s *Store) TaskInstanceClear(ctx context.Context, p *store.TaskInstanceClea
 		for _, ti := range tis {
 			// A running try keeps running until the executor reports it;
 			// restarting tells the scheduler to cancel it and run again.
+			// A try cleared twice before it ended is still running.
 			next := dag.TaskNone
-			if ti.State.Active() {
+			if ti.State.Active() || ti.State == dag.TaskRestarting {
 				next = dag.TaskRestarting
 			}
+			// A try that still runs keeps its pid, for its cancel and for
+			// recovery; any other loses it, so the next try starts without one.
 			if _, err := s.wexec(ctx, tx, `UPDATE task_instance SET state = ?, max_tries = try_number + ?,
-				end_date = NULL, next_retry_at = NULL, exit_code = NULL, reason = ''
+				end_date = NULL, next_retry_at = NULL, exit_code = NULL, reason = '',
+				pid = CASE WHEN state IN ('queued', 'running', 'restarting') THEN pid ELSE 0 END
 				WHERE dag_run_id = ? AND task_id = ? AND map_index = ?`,
 				stateArg(next), p.Retries[ti.TaskID], ti.RunPK, ti.TaskID, ti.MapIndex); err != nil {
 				return err
