@@ -27,7 +27,12 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 	if total == 0 {
 		return nil
 	}
-	cands, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskScheduled}, 4*total+64)
+	// Candidates come a page at a time, highest priority first. Those of a
+	// DAG at max_active_tasks or of a full pool are passed over, so the next
+	// page is read while slots are free: a large blocked backlog must not
+	// hide other DAGs' tasks. Bounded, so one pass stays short.
+	page := 4*total + 64
+	cands, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskScheduled}, page, 0)
 	if err != nil || len(cands) == 0 {
 		return err
 	}
@@ -43,76 +48,85 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 	var picked []*queuedTry
 	var changes []*store.TaskInstanceChange
 	now := s.now()
-	for _, ti := range cands {
-		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
-			continue
-		}
-		exName := s.executorName(ti.Executor)
-		if ti.Executor != "" && exName != ti.Executor {
-			reason := fmt.Sprintf("executor %q is not configured", ti.Executor)
-			c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
-				From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, State: dag.TaskFailed,
-				EndDate: &now, Reason: &reason, RecordTry: true}
-			changes = append(changes, c)
-			continue
-		}
-		if free[exName] <= 0 {
-			continue
-		}
-		r := runs[ti.RunPK]
-		if r == nil {
-			if r, err = s.st.DagRunGetByID(ctx, ti.RunPK); err != nil {
+	for pages := 1; ; pages++ {
+		for _, ti := range cands {
+			if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
+				continue
+			}
+			exName := s.executorName(ti.Executor)
+			if ti.Executor != "" && exName != ti.Executor {
+				reason := fmt.Sprintf("executor %q is not configured", ti.Executor)
+				c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
+					From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, State: dag.TaskFailed,
+					EndDate: &now, Reason: &reason, RecordTry: true}
+				changes = append(changes, c)
+				continue
+			}
+			if free[exName] <= 0 {
+				continue
+			}
+			r := runs[ti.RunPK]
+			if r == nil {
+				if r, err = s.st.DagRunGetByID(ctx, ti.RunPK); err != nil {
+					return err
+				}
+				runs[ti.RunPK] = r
+			}
+			d, err := s.runDAG(ctx, r)
+			if errors.Is(err, errRunFailed) {
+				continue
+			}
+			if err != nil {
 				return err
 			}
-			runs[ti.RunPK] = r
+			task := d.Task(ti.TaskID)
+			// The pid of an earlier try goes: recovery tells a try that never
+			// started by its pid of 0.
+			noPID := 0
+			c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
+				From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, QueuedAt: &now,
+				Hostname: &s.cfg.Hostname, PID: &noPID}
+			slots, ok := pools[ti.Pool]
+			if !ok {
+				reason := fmt.Sprintf("pool %q does not exist", ti.Pool)
+				c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
+				changes = append(changes, c)
+				continue
+			}
+			if active.PoolSlots[ti.Pool]+ti.PoolSlots > slots || active.Dag[ti.DagID] >= d.MaxActiveTasks {
+				continue
+			}
+			try := ti.TryNumber + 1
+			req, rerr := s.request(ctx, r, d, task, try)
+			if rerr != nil {
+				// A template that cannot render fails the try; retries apply
+				// as for any failure, since a variable may appear meanwhile.
+				reason := rerr.Error()
+				c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
+				if try <= ti.MaxTries {
+					at := now.Add(RetryDelay(task, try))
+					c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
+					s.retryBy(at)
+				}
+				changes = append(changes, c)
+				s.log.Warn("task failed to render", "dag_id", ti.DagID, "run_id", ti.RunID, "task_id", ti.TaskID, "err", rerr)
+				continue
+			}
+			c.State = dag.TaskQueued
+			c.Rendered, _ = json.Marshal(rendered{Command: req.Argv, Env: req.Env})
+			changes = append(changes, c)
+			picked = append(picked, &queuedTry{change: c, executor: exName, req: req})
+			free[exName]--
+			total--
+			active.PoolSlots[ti.Pool] += ti.PoolSlots
+			active.Dag[ti.DagID]++
 		}
-		d, err := s.runDAG(ctx, r)
-		if errors.Is(err, errRunFailed) {
-			continue
+		if len(cands) < page || total <= 0 || pages >= maxDispatchPages {
+			break
 		}
-		if err != nil {
+		if cands, err = s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskScheduled}, page, pages*page); err != nil {
 			return err
 		}
-		task := d.Task(ti.TaskID)
-		// The pid of an earlier try goes: recovery tells a try that never
-		// started by its pid of 0.
-		noPID := 0
-		c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
-			From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, QueuedAt: &now,
-			Hostname: &s.cfg.Hostname, PID: &noPID}
-		slots, ok := pools[ti.Pool]
-		if !ok {
-			reason := fmt.Sprintf("pool %q does not exist", ti.Pool)
-			c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
-			changes = append(changes, c)
-			continue
-		}
-		if active.PoolSlots[ti.Pool]+ti.PoolSlots > slots || active.Dag[ti.DagID] >= d.MaxActiveTasks {
-			continue
-		}
-		try := ti.TryNumber + 1
-		req, rerr := s.request(ctx, r, d, task, try)
-		if rerr != nil {
-			// A template that cannot render fails the try; retries apply
-			// as for any failure, since a variable may appear meanwhile.
-			reason := rerr.Error()
-			c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
-			if try <= ti.MaxTries {
-				at := now.Add(RetryDelay(task, try))
-				c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
-				s.retryBy(at)
-			}
-			changes = append(changes, c)
-			s.log.Warn("task failed to render", "dag_id", ti.DagID, "run_id", ti.RunID, "task_id", ti.TaskID, "err", rerr)
-			continue
-		}
-		c.State = dag.TaskQueued
-		c.Rendered, _ = json.Marshal(rendered{Command: req.Argv, Env: req.Env})
-		changes = append(changes, c)
-		picked = append(picked, &queuedTry{change: c, executor: exName, req: req})
-		free[exName]--
-		active.PoolSlots[ti.Pool] += ti.PoolSlots
-		active.Dag[ti.DagID]++
 	}
 	if len(changes) == 0 {
 		return nil
@@ -140,6 +154,9 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 	}
 	return nil
 }
+
+// maxDispatchPages bounds the candidate pages one dispatch reads.
+const maxDispatchPages = 8
 
 type queuedTry struct {
 	change   *store.TaskInstanceChange

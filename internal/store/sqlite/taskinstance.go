@@ -122,7 +122,7 @@ func (s *Store) TaskInstanceListByRunState(ctx context.Context, runID int64, sta
 
 // TaskInstanceListByState returns task instances in states across runs,
 // highest priority first.
-func (s *Store) TaskInstanceListByState(ctx context.Context, states []dag.TaskState, limit int) ([]*store.TaskInstance, error) {
+func (s *Store) TaskInstanceListByState(ctx context.Context, states []dag.TaskState, limit, offset int) ([]*store.TaskInstance, error) {
 	if len(states) == 0 {
 		// No state given matches no task instance; stateIn would render
 		// "()", a syntax error.
@@ -132,8 +132,11 @@ func (s *Store) TaskInstanceListByState(ctx context.Context, states []dag.TaskSt
 	q := tiSelect + ` WHERE ` + strings.ReplaceAll(cond, "state", "ti.state") +
 		` ORDER BY ti.priority_weight DESC, ti.dag_run_id, ti.task_id`
 	if limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, limit)
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, limit, offset)
+	} else if offset > 0 {
+		q += ` LIMIT -1 OFFSET ?`
+		args = append(args, offset)
 	}
 	return collectTIs(s.wquery(ctx, q, args...))
 }

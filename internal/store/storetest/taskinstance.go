@@ -316,25 +316,27 @@ func exerciseTaskInstance(t *testing.T, open Opener) {
 		force(t, s, r1.ID, "c", dag.TaskQueued)
 
 		cases := []struct {
-			name   string
-			states []dag.TaskState
-			limit  int
-			want   []string
+			name          string
+			states        []dag.TaskState
+			limit, offset int
+			want          []string
 		}{
-			{"scheduled", []dag.TaskState{dag.TaskScheduled}, 0, []string{"r1/a[-1]", "r2/a[-1]", "r2/c[-1]", "r1/b[-1]"}},
-			{"limit", []dag.TaskState{dag.TaskScheduled}, 2, []string{"r1/a[-1]", "r2/a[-1]"}},
-			{"two states", []dag.TaskState{dag.TaskQueued, dag.TaskScheduled}, 0, []string{"r1/a[-1]", "r2/a[-1]", "r1/c[-1]", "r2/c[-1]", "r1/b[-1]"}},
-			{"none", []dag.TaskState{dag.TaskNone}, 0, []string{"r2/b[-1]"}},
-			{"none and queued", []dag.TaskState{dag.TaskNone, dag.TaskQueued}, 0, []string{"r1/c[-1]", "r2/b[-1]"}},
-			{"no match", []dag.TaskState{dag.TaskRunning}, 0, nil},
-			{"no state", nil, 0, nil},
+			{"scheduled", []dag.TaskState{dag.TaskScheduled}, 0, 0, []string{"r1/a[-1]", "r2/a[-1]", "r2/c[-1]", "r1/b[-1]"}},
+			{"limit", []dag.TaskState{dag.TaskScheduled}, 2, 0, []string{"r1/a[-1]", "r2/a[-1]"}},
+			{"next page", []dag.TaskState{dag.TaskScheduled}, 2, 2, []string{"r2/c[-1]", "r1/b[-1]"}},
+			{"offset only", []dag.TaskState{dag.TaskScheduled}, 0, 3, []string{"r1/b[-1]"}},
+			{"two states", []dag.TaskState{dag.TaskQueued, dag.TaskScheduled}, 0, 0, []string{"r1/a[-1]", "r2/a[-1]", "r1/c[-1]", "r2/c[-1]", "r1/b[-1]"}},
+			{"none", []dag.TaskState{dag.TaskNone}, 0, 0, []string{"r2/b[-1]"}},
+			{"none and queued", []dag.TaskState{dag.TaskNone, dag.TaskQueued}, 0, 0, []string{"r1/c[-1]", "r2/b[-1]"}},
+			{"no match", []dag.TaskState{dag.TaskRunning}, 0, 0, nil},
+			{"no state", nil, 0, 0, nil},
 		}
 		for _, c := range cases {
-			tis, err := s.TaskInstanceListByState(ctx, c.states, c.limit)
+			tis, err := s.TaskInstanceListByState(ctx, c.states, c.limit, c.offset)
 			noErr(t, "TaskInstanceListByState "+c.name, err)
 			equalSlice(t, "TaskInstanceListByState "+c.name, pluck(tis, tiKey), c.want)
 		}
-		tis, err := s.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskQueued}, 0)
+		tis, err := s.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskQueued}, 0, 0)
 		noErr(t, "TaskInstanceListByState", err)
 		if len(tis) == 1 {
 			ti := tis[0]
