@@ -27,15 +27,18 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 	if total == 0 {
 		return nil
 	}
-	// Candidates come a page at a time, highest priority first. Those of a
-	// DAG at max_active_tasks or of a full pool are passed over, so the next
-	// page is read while slots are free: a large blocked backlog must not
-	// hide other DAGs' tasks. Bounded, so one pass stays short.
-	page := 4*total + 64
-	cands, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskScheduled}, page, 0)
+	// Candidates come a page at a time, highest priority first. When a page
+	// shows a DAG at max_active_tasks or a full pool, the next page leaves
+	// them out: a large blocked backlog must not hide other DAGs' tasks.
+	// Bounded, so one pass stays short.
+	page := 2*total + 16
+	list := &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskScheduled}, Limit: page}
+	cands, err := s.st.TaskInstanceListByState(ctx, list)
 	if err != nil || len(cands) == 0 {
 		return err
 	}
+	blockedDag, blockedPool := map[string]bool{}, map[string]bool{}
+	seen := map[executor.TryKey]bool{}
 	active, err := s.st.TaskInstanceCountActive(ctx)
 	if err != nil {
 		return err
@@ -49,7 +52,12 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 	var changes []*store.TaskInstanceChange
 	now := s.now()
 	for pages := 1; ; pages++ {
+		blocked := false
 		for _, ti := range cands {
+			if seen[tryKey(ti)] {
+				continue
+			}
+			seen[tryKey(ti)] = true
 			if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
 				continue
 			}
@@ -93,7 +101,14 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 				changes = append(changes, c)
 				continue
 			}
-			if active.PoolSlots[ti.Pool]+ti.PoolSlots > slots || active.Dag[ti.DagID] >= d.MaxActiveTasks {
+			if active.PoolSlots[ti.Pool]+ti.PoolSlots > slots {
+				blocked = blocked || !blockedPool[ti.Pool]
+				blockedPool[ti.Pool] = true
+				continue
+			}
+			if active.Dag[ti.DagID] >= d.MaxActiveTasks {
+				blocked = blocked || !blockedDag[ti.DagID]
+				blockedDag[ti.DagID] = true
 				continue
 			}
 			try := ti.TryNumber + 1
@@ -121,10 +136,13 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 			active.PoolSlots[ti.Pool] += ti.PoolSlots
 			active.Dag[ti.DagID]++
 		}
-		if len(cands) < page || total <= 0 || pages >= maxDispatchPages {
+		// Another page only when this one found a newly blocked DAG or pool
+		// that can be left out; otherwise it would show the same rows.
+		if len(cands) < page || total <= 0 || !blocked || pages >= maxDispatchPages {
 			break
 		}
-		if cands, err = s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskScheduled}, page, pages*page); err != nil {
+		list.ExcludeDags, list.ExcludePools = keys(blockedDag), keys(blockedPool)
+		if cands, err = s.st.TaskInstanceListByState(ctx, list); err != nil {
 			return err
 		}
 	}
@@ -153,6 +171,14 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 // maxDispatchPages bounds the candidate pages one dispatch reads.

@@ -17,7 +17,7 @@ import (
 // policy applies. A try that was queued but never started goes back to
 // scheduled, keeping its try number.
 func (s *Scheduler) recover(ctx context.Context) error {
-	tis, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskQueued, dag.TaskRunning, dag.TaskRestarting}, 0, 0)
+	tis, err := s.st.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskQueued, dag.TaskRunning, dag.TaskRestarting}})
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (s *Scheduler) retryDelayOf(ctx context.Context, ti *store.TaskInstance) (t
 // retryDue puts task instances whose retry delay has passed back to
 // scheduled: their upstream was met when they first ran.
 func (s *Scheduler) retryDue(ctx context.Context) error {
-	tis, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskUpForRetry}, 0, 0)
+	tis, err := s.st.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskUpForRetry}})
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Scheduler) retryDue(ctx context.Context) error {
 // restartCleared cancels the running tries of task instances that were
 // cleared while they ran; the try's end puts them back to none.
 func (s *Scheduler) restartCleared(ctx context.Context) error {
-	tis, err := s.st.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskRestarting}, 0, 0)
+	tis, err := s.st.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskRestarting}})
 	if err != nil {
 		return err
 	}

@@ -254,7 +254,6 @@ func TestRecoverQueuedTry(t *testing.T) {
 	}
 }
 
-
 // A DAG with a large backlog held back by max_active_tasks does not hide
 // another DAG's task of lower priority: dispatch reads past the blocked
 // candidates while slots are free.

@@ -64,8 +64,8 @@ type Store interface {
 	TaskInstanceListByRunState(ctx context.Context, runID int64, states []dag.TaskState) ([]*TaskInstance, error)
 	// TaskInstanceListByState returns task instances in the given states
 	// across runs, highest priority first, then in the order their runs
-	// were created, at most limit (all when 0) from offset on.
-	TaskInstanceListByState(ctx context.Context, states []dag.TaskState, limit, offset int) ([]*TaskInstance, error)
+	// were created.
+	TaskInstanceListByState(ctx context.Context, p *TaskInstanceListParams) ([]*TaskInstance, error)
 	// TaskInstanceCountActive counts queued and running task instances, and
 	// the pool slots they hold, per pool and per DAG.
 	TaskInstanceCountActive(ctx context.Context) (*ActiveCounts, error)

@@ -183,6 +183,16 @@ type TaskInstanceTry struct {
 	Reason    string
 }
 
+// TaskInstanceListParams filters TaskInstanceListByState.
+type TaskInstanceListParams struct {
+	States []dag.TaskState
+	// Limit caps the rows (all when 0), from Offset on.
+	Limit, Offset int
+	// ExcludeDags and ExcludePools leave out the task instances of these
+	// DAGs and pools: the scheduler's ones at their limits.
+	ExcludeDags, ExcludePools []string
+}
+
 // ActiveCounts are the queued and running task instances, for the limits the
 // scheduler keeps.
 type ActiveCounts struct {

@@ -36,7 +36,7 @@ func churn(ctx context.Context, s *Store, run *store.DagRun, tasks []string, cyc
 		return nil
 	}
 	read := func() error {
-		if _, err := s.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskScheduled, dag.TaskQueued}, 50, 0); err != nil {
+		if _, err := s.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskScheduled, dag.TaskQueued}, Limit: 50}); err != nil {
 			return err
 		}
 		if _, err := s.TaskInstanceCountActive(ctx); err != nil {

@@ -122,21 +122,34 @@ func (s *Store) TaskInstanceListByRunState(ctx context.Context, runID int64, sta
 
 // TaskInstanceListByState returns task instances in states across runs,
 // highest priority first.
-func (s *Store) TaskInstanceListByState(ctx context.Context, states []dag.TaskState, limit, offset int) ([]*store.TaskInstance, error) {
+func (s *Store) TaskInstanceListByState(ctx context.Context, p *store.TaskInstanceListParams) ([]*store.TaskInstance, error) {
+	states, limit, offset := p.States, p.Limit, p.Offset
 	if len(states) == 0 {
 		// No state given matches no task instance; stateIn would render
 		// "()", a syntax error.
 		return nil, nil
 	}
 	cond, args := stateIn(states)
-	q := tiSelect + ` WHERE ` + strings.ReplaceAll(cond, "state", "ti.state") +
-		` ORDER BY ti.priority_weight DESC, ti.dag_run_id, ti.task_id`
+	q := tiSelect + ` WHERE ` + strings.ReplaceAll(cond, "state", "ti.state")
+	for col, values := range map[string][]string{"r.dag_id": p.ExcludeDags, "ti.pool": p.ExcludePools} {
+		if len(values) > 0 {
+			q += ` AND ` + col + ` NOT IN (` + placeholders(len(values)) + `)`
+			for _, v := range values {
+				args = append(args, v)
+			}
+		}
+	}
+	q += ` ORDER BY ti.priority_weight DESC, ti.dag_run_id, ti.task_id`
 	if limit > 0 {
 		q += ` LIMIT ? OFFSET ?`
 		args = append(args, limit, offset)
 	} else if offset > 0 {
 		q += ` LIMIT -1 OFFSET ?`
 		args = append(args, offset)
+	}
+	if len(p.ExcludeDags)+len(p.ExcludePools) > 0 {
+		// Exclusion lists vary in length: not for the statement cache.
+		return collectTIs(s.w.QueryContext(ctx, q, args...))
 	}
 	return collectTIs(s.wquery(ctx, q, args...))
 }
@@ -193,8 +206,10 @@ func (s *Store) TaskInstanceHasUnfinished(ctx context.Context, runID int64) (boo
 		}
 	}
 	var found bool
-	err := s.wqueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM task_instance WHERE state IS NULL AND dag_run_id = ?)
-		OR EXISTS (SELECT 1 FROM task_instance WHERE state IN (`+placeholders(len(unfinished))+`) AND dag_run_id = ?)`,
+	// INDEXED BY: without statistics SQLite prefers the primary key's
+	// dag_run_id prefix, which reads every task instance of the run.
+	err := s.wqueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM task_instance INDEXED BY task_instance_state WHERE state IS NULL AND dag_run_id = ?)
+		OR EXISTS (SELECT 1 FROM task_instance INDEXED BY task_instance_state WHERE state IN (`+placeholders(len(unfinished))+`) AND dag_run_id = ?)`,
 		append(append([]any{runID}, unfinished...), runID)...).Scan(&found)
 	return found, err
 }

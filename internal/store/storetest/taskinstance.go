@@ -316,27 +316,31 @@ func exerciseTaskInstance(t *testing.T, open Opener) {
 		force(t, s, r1.ID, "c", dag.TaskQueued)
 
 		cases := []struct {
-			name          string
-			states        []dag.TaskState
-			limit, offset int
-			want          []string
+			name            string
+			states          []dag.TaskState
+			limit, offset   int
+			want            []string
+			exDags, exPools []string
 		}{
-			{"scheduled", []dag.TaskState{dag.TaskScheduled}, 0, 0, []string{"r1/a[-1]", "r2/a[-1]", "r2/c[-1]", "r1/b[-1]"}},
-			{"limit", []dag.TaskState{dag.TaskScheduled}, 2, 0, []string{"r1/a[-1]", "r2/a[-1]"}},
-			{"next page", []dag.TaskState{dag.TaskScheduled}, 2, 2, []string{"r2/c[-1]", "r1/b[-1]"}},
-			{"offset only", []dag.TaskState{dag.TaskScheduled}, 0, 3, []string{"r1/b[-1]"}},
-			{"two states", []dag.TaskState{dag.TaskQueued, dag.TaskScheduled}, 0, 0, []string{"r1/a[-1]", "r2/a[-1]", "r1/c[-1]", "r2/c[-1]", "r1/b[-1]"}},
-			{"none", []dag.TaskState{dag.TaskNone}, 0, 0, []string{"r2/b[-1]"}},
-			{"none and queued", []dag.TaskState{dag.TaskNone, dag.TaskQueued}, 0, 0, []string{"r1/c[-1]", "r2/b[-1]"}},
-			{"no match", []dag.TaskState{dag.TaskRunning}, 0, 0, nil},
-			{"no state", nil, 0, 0, nil},
+			{"scheduled", []dag.TaskState{dag.TaskScheduled}, 0, 0, []string{"r1/a[-1]", "r2/a[-1]", "r2/c[-1]", "r1/b[-1]"}, nil, nil},
+			{"limit", []dag.TaskState{dag.TaskScheduled}, 2, 0, []string{"r1/a[-1]", "r2/a[-1]"}, nil, nil},
+			{"next page", []dag.TaskState{dag.TaskScheduled}, 2, 2, []string{"r2/c[-1]", "r1/b[-1]"}, nil, nil},
+			{"offset only", []dag.TaskState{dag.TaskScheduled}, 0, 3, []string{"r1/b[-1]"}, nil, nil},
+			{"two states", []dag.TaskState{dag.TaskQueued, dag.TaskScheduled}, 0, 0, []string{"r1/a[-1]", "r2/a[-1]", "r1/c[-1]", "r2/c[-1]", "r1/b[-1]"}, nil, nil},
+			{"none", []dag.TaskState{dag.TaskNone}, 0, 0, []string{"r2/b[-1]"}, nil, nil},
+			{"none and queued", []dag.TaskState{dag.TaskNone, dag.TaskQueued}, 0, 0, []string{"r1/c[-1]", "r2/b[-1]"}, nil, nil},
+			{"no match", []dag.TaskState{dag.TaskRunning}, 0, 0, nil, nil, nil},
+			{"no state", nil, 0, 0, nil, nil, nil},
+			{"other dag excluded", []dag.TaskState{dag.TaskScheduled}, 0, 0, []string{"r1/a[-1]", "r2/a[-1]", "r2/c[-1]", "r1/b[-1]"}, []string{"other"}, nil},
+			{"dag excluded", []dag.TaskState{dag.TaskScheduled}, 0, 0, nil, []string{"etl"}, nil},
+			{"pool excluded", []dag.TaskState{dag.TaskScheduled}, 0, 0, nil, nil, []string{"default_pool"}},
 		}
 		for _, c := range cases {
-			tis, err := s.TaskInstanceListByState(ctx, c.states, c.limit, c.offset)
+			tis, err := s.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: c.states, Limit: c.limit, Offset: c.offset, ExcludeDags: c.exDags, ExcludePools: c.exPools})
 			noErr(t, "TaskInstanceListByState "+c.name, err)
 			equalSlice(t, "TaskInstanceListByState "+c.name, pluck(tis, tiKey), c.want)
 		}
-		tis, err := s.TaskInstanceListByState(ctx, []dag.TaskState{dag.TaskQueued}, 0, 0)
+		tis, err := s.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskQueued}})
 		noErr(t, "TaskInstanceListByState", err)
 		if len(tis) == 1 {
 			ti := tis[0]
