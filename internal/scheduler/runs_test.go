@@ -2,11 +2,14 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/spec"
 	"github.com/updraft-dev/updraft/internal/store"
 )
 
@@ -477,5 +480,61 @@ tasks:
 	})
 	if r, _ := b.st.DagRunGetByID(ctx, big.ID); r.State.Finished() {
 		t.Fatalf("big finished first: %s", r.State)
+	}
+}
+
+// A stored DAG version that no longer parses (a stricter parser after an
+// upgrade) fails its own run; the other runs go on.
+func TestUnloadableVersionFailsOnlyItsRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{
+		"good": "dag_id: good\ntasks: {a: {command: [echo, good]}}\n",
+		"bad":  "dag_id: bad\ntasks: {a: {command: [echo, bad]}}\n",
+	})
+	ctx := context.Background()
+	good, bad := b.trigger(t, "good", nil), b.trigger(t, "bad", nil)
+	b.versions = NewVersions(b.st, func(name string, src []byte) (*dag.DAG, error) {
+		if strings.Contains(string(src), "dag_id: bad") {
+			return nil, errors.New("no longer valid")
+		}
+		return spec.Parse(name, src)
+	})
+	// One scheduler for both: the bad version must not stop its passes.
+	s := b.scheduler(t, Config{})
+	b.runUntil(t, s, func() bool {
+		g, err1 := b.st.DagRunGetByID(ctx, good.ID)
+		r, err2 := b.st.DagRunGetByID(ctx, bad.ID)
+		return err1 == nil && err2 == nil && g.State == dag.DagRunSuccess && r.State == dag.DagRunFailed
+	})
+}
+
+// flakyApply fails the first n batches that record a success: a store
+// error the test cannot cause for real at the right moment.
+type flakyApply struct {
+	store.Store
+	n atomic.Int32
+}
+
+func (f *flakyApply) TaskInstanceApply(ctx context.Context, changes []*store.TaskInstanceChange) ([]bool, error) {
+	for _, c := range changes {
+		if c.State == dag.TaskSuccess && f.n.Add(-1) >= 0 {
+			return nil, errors.New("store unavailable")
+		}
+	}
+	return f.Store.TaskInstanceApply(ctx, changes)
+}
+
+// An executor event whose recording fails is recorded by a later pass: it
+// exists only in memory until then.
+func TestEventsSurviveAFailedPass(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"e": "dag_id: e\ntasks: {a: {command: [echo, a]}, b: {depends_on: [a], command: [echo, b]}}\n"})
+	r := b.trigger(t, "e", nil)
+	flaky := &flakyApply{Store: b.st}
+	flaky.n.Store(2)
+	b.st = flaky
+	state, tis := b.runToEnd(t, r)
+	if state != dag.DagRunSuccess || flaky.n.Load() >= 0 {
+		t.Fatalf("run %s (failures left %d): %s", state, flaky.n.Load(), describe(tis))
 	}
 }
