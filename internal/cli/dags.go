@@ -35,16 +35,15 @@ func (a *app) dagSource(st store.Store) *source.Dir {
 
 // syncedStore opens the store and brings it up to date with the DAGs
 // folder, as Airflow's CLI reads its DagBag before answering.
-func (a *app) syncedStore(ctx context.Context) (store.Store, *source.Dir, error) {
+func (a *app) syncedStore(ctx context.Context) (store.Store, error) {
 	st, err := a.store(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	src := a.dagSource(st)
-	if _, err := src.Sync(ctx); err != nil {
-		return nil, nil, err
+	if _, err := a.dagSource(st).Sync(ctx); err != nil {
+		return nil, err
 	}
-	return st, src, nil
+	return st, nil
 }
 
 type dagJSON struct {
@@ -70,7 +69,7 @@ func (a *app) dagsList() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, _, err := a.syncedStore(ctx)
+			st, err := a.syncedStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -215,7 +214,7 @@ func (a *app) dagsShow() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if _, _, err := a.syncedStore(ctx); err != nil {
+			if _, err := a.syncedStore(ctx); err != nil {
 				return err
 			}
 			row, d, err := a.versions.Latest(ctx, args[0])
@@ -281,7 +280,7 @@ func (a *app) dagsTrigger() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, _, err := a.syncedStore(ctx)
+			st, err := a.syncedStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -340,7 +339,7 @@ func (a *app) dagsPause(pause bool) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, _, err := a.syncedStore(ctx)
+			st, err := a.syncedStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -361,7 +360,7 @@ func (a *app) dagsNextRuns() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, _, err := a.syncedStore(ctx)
+			st, err := a.syncedStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -434,7 +433,7 @@ func (a *app) dagsBackfill() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, _, err := a.syncedStore(ctx)
+			st, err := a.syncedStore(ctx)
 			if err != nil {
 				return err
 			}

@@ -53,7 +53,7 @@ func (a *app) testDag(ctx context.Context, p *scheduler.TriggerParams) error {
 		return err
 	}
 	defer lock.release()
-	st, _, err := a.syncedStore(ctx)
+	st, err := a.syncedStore(ctx)
 	if err != nil {
 		return err
 	}

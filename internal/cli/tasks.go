@@ -240,7 +240,7 @@ func (a *app) tasksTest() *cobra.Command {
 		Args:  cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, _, err := a.syncedStore(ctx)
+			st, err := a.syncedStore(ctx)
 			if err != nil {
 				return err
 			}
