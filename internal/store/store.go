@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
 )
@@ -16,6 +17,11 @@ var ErrNotFound = errors.New("not found")
 
 // ErrConflict is returned when a row with the same unique key exists.
 var ErrConflict = errors.New("already exists")
+
+// ErrUnavailable wraps errors that mean the database cannot be reached at
+// all (refused connection, unknown host, timeout while connecting), as
+// opposed to an error in a statement. Callers retry these with backoff.
+var ErrUnavailable = errors.New("database unavailable")
 
 // Store is everything updraft keeps. Every method takes ctx first and is safe
 // for concurrent use. Methods are noun-first, with a params struct where
@@ -79,6 +85,14 @@ type Store interface {
 	// TaskInstanceApply applies a batch of guarded state changes in one
 	// transaction and returns, for each, whether it applied.
 	TaskInstanceApply(ctx context.Context, changes []*TaskInstanceChange) ([]bool, error)
+	// TaskInstanceDispatch runs decide in one write transaction and applies
+	// the changes it returns there, reporting for each whether it applied.
+	// The candidates decide reads through the DispatchTx are locked for this
+	// transaction, so a scheduler dispatching at the same time skips them
+	// (FOR UPDATE SKIP LOCKED), and the counts and pools it reads cannot
+	// change before the commit, so limits hold across schedulers. decide may
+	// read the store through other methods meanwhile; it must not write.
+	TaskInstanceDispatch(ctx context.Context, decide func(ctx context.Context, tx DispatchTx) ([]*TaskInstanceChange, error)) ([]bool, error)
 	// TaskInstanceClear resets task instances of a run so they run again,
 	// with their retries renewed, and puts the run back in queued.
 	TaskInstanceClear(ctx context.Context, p *TaskInstanceClearParams) ([]*TaskInstance, error)
@@ -101,5 +115,37 @@ type Store interface {
 	PoolDelete(ctx context.Context, name string) error
 	PoolList(ctx context.Context) ([]*Pool, error)
 
+	// SchedulerJobStart records a scheduler that starts, in state running.
+	SchedulerJobStart(ctx context.Context, p *SchedulerJobStartParams) (*SchedulerJob, error)
+	// SchedulerJobHeartbeat records that a running scheduler is alive. It
+	// returns ErrNotFound when the job is no longer running: another
+	// scheduler declared it dead, and it must stop.
+	SchedulerJobHeartbeat(ctx context.Context, id int64, at time.Time) error
+	// SchedulerJobEnd records a scheduler that stopped cleanly (success).
+	SchedulerJobEnd(ctx context.Context, id int64, at time.Time) error
+	// SchedulerJobFailStale declares dead (failed, end date at) every
+	// running scheduler job but except whose latest heartbeat is before
+	// before, and returns them. Each job is declared dead once, by one
+	// caller, however many call at the same time.
+	SchedulerJobFailStale(ctx context.Context, before time.Time, except int64, at time.Time) ([]*SchedulerJob, error)
+	// SchedulerJobFail declares one running job dead (a process known to be
+	// gone) and reports whether it was running.
+	SchedulerJobFail(ctx context.Context, id int64, at time.Time) (bool, error)
+	// SchedulerJobList returns scheduler jobs, the latest started first;
+	// only running ones when runningOnly.
+	SchedulerJobList(ctx context.Context, runningOnly bool) ([]*SchedulerJob, error)
+
 	Close() error
+}
+
+// DispatchTx reads inside TaskInstanceDispatch's transaction.
+type DispatchTx interface {
+	// Candidates is TaskInstanceListByState, locking the rows it returns;
+	// rows another transaction has locked are skipped, not waited for.
+	Candidates(ctx context.Context, p *TaskInstanceListParams) ([]*TaskInstance, error)
+	// CountActive is TaskInstanceCountActive as of this transaction.
+	CountActive(ctx context.Context) (*ActiveCounts, error)
+	// Pools lists the pools, locked until the commit: dispatches that
+	// count pool slots run one at a time.
+	Pools(ctx context.Context) ([]*Pool, error)
 }

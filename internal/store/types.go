@@ -132,6 +132,11 @@ type DagRunSetStateParams struct {
 	StartDate *time.Time
 	// EndDate is written as given; nil clears it.
 	EndDate *time.Time
+	// MaxRunning, when above zero, guards a change to running: it applies
+	// only while the DAG has fewer running runs than this. The count and
+	// the change are one atomic step, also across processes, so
+	// max_active_runs holds with several schedulers.
+	MaxRunning int
 }
 
 // TaskInstance is the current try of a task in a run.
@@ -154,7 +159,10 @@ type TaskInstance struct {
 	NextRetryAt    *time.Time
 	Hostname       string
 	PID            int
-	ExitCode       *int
+	// QueuedByJob is the scheduler job that queued the current try, whose
+	// executor runs it; 0 when none did.
+	QueuedByJob int64
+	ExitCode    *int
 	// Reason says in words why the try ended as it did.
 	Reason string
 	// Rendered holds the rendered command and env of the current try, as JSON.
@@ -191,6 +199,12 @@ type TaskInstanceListParams struct {
 	// ExcludeDags and ExcludePools leave out the task instances of these
 	// DAGs and pools: the scheduler's ones at their limits.
 	ExcludeDags, ExcludePools []string
+	// Orphaned keeps only task instances whose QueuedByJob is not a running
+	// scheduler job (ended, declared dead, or none): tries nobody follows.
+	Orphaned bool
+	// QueuedByJob, when not zero, keeps only the task instances this
+	// scheduler job queued.
+	QueuedByJob int64
 }
 
 // ActiveCounts are the queued and running task instances, for the limits the
@@ -227,6 +241,7 @@ type TaskInstanceChange struct {
 	NextRetryAt  *time.Time
 	Hostname     *string
 	PID          *int
+	QueuedByJob  *int64
 	ExitCode     *int
 	Reason       *string
 	Rendered     json.RawMessage
@@ -271,4 +286,30 @@ type Pool struct {
 	Name        string
 	Slots       int
 	Description string
+}
+
+// Scheduler job states, as Airflow's job table has them.
+const (
+	JobRunning = "running"
+	JobSuccess = "success"
+	JobFailed  = "failed"
+)
+
+// SchedulerJob is one scheduler process's life: started, heartbeating, then
+// ended cleanly (success) or declared dead (failed).
+type SchedulerJob struct {
+	ID              int64
+	Hostname        string
+	PID             int
+	State           string
+	StartDate       time.Time
+	LatestHeartbeat time.Time
+	EndDate         *time.Time
+}
+
+// SchedulerJobStartParams records a starting scheduler.
+type SchedulerJobStartParams struct {
+	Hostname string
+	PID      int
+	At       time.Time
 }

@@ -161,6 +161,12 @@ func (s *Store) DagRunSetState(ctx context.Context, p *store.DagRunSetStateParam
 			args = append(args, st)
 		}
 	}
+	if p.MaxRunning > 0 {
+		// One statement on the only writer: the count cannot change
+		// between the check and the update.
+		q += ` AND (SELECT COUNT(*) FROM dag_run o WHERE o.dag_id = dag_run.dag_id AND o.state = 'running') < ?`
+		args = append(args, p.MaxRunning)
+	}
 	res, err := s.w.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, err

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -27,6 +28,8 @@ type Store struct {
 	r *sql.DB
 
 	stmts stmtCache
+	// dispatchMu makes dispatches take turns (TaskInstanceDispatch).
+	dispatchMu sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)

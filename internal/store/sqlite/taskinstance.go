@@ -12,7 +12,7 @@ import (
 
 const tiSelect = `SELECT ti.dag_run_id, r.dag_id, r.run_id, ti.task_id, ti.map_index, ti.try_number, ti.max_tries,
 	ti.state, ti.pool, ti.pool_slots, ti.priority_weight, ti.executor, ti.queued_at, ti.start_date, ti.end_date,
-	ti.next_retry_at, ti.hostname, ti.pid, ti.exit_code, ti.reason, ti.rendered, r.logical_date
+	ti.next_retry_at, ti.hostname, ti.pid, ti.queued_by_job_id, ti.exit_code, ti.reason, ti.rendered, r.logical_date
 	FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id`
 
 func scanTI(row interface{ Scan(...any) error }) (*store.TaskInstance, error) {
@@ -22,7 +22,7 @@ func scanTI(row interface{ Scan(...any) error }) (*store.TaskInstance, error) {
 	err := row.Scan(&ti.RunPK, &ti.DagID, &ti.RunID, &ti.TaskID, &ti.MapIndex, &ti.TryNumber, &ti.MaxTries,
 		&state, &ti.Pool, &ti.PoolSlots, &ti.PriorityWeight, &ti.Executor, optTimeCol{&ti.QueuedAt},
 		optTimeCol{&ti.StartDate}, optTimeCol{&ti.EndDate}, optTimeCol{&ti.NextRetryAt}, &ti.Hostname, &ti.PID,
-		&exit, &ti.Reason, &rendered, timeCol{&ti.LogicalDate})
+		&ti.QueuedByJob, &exit, &ti.Reason, &rendered, timeCol{&ti.LogicalDate})
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +138,13 @@ func (s *Store) TaskInstanceListByState(ctx context.Context, p *store.TaskInstan
 				args = append(args, v)
 			}
 		}
+	}
+	if p.Orphaned {
+		q += ` AND ti.queued_by_job_id NOT IN (SELECT id FROM scheduler_job WHERE state = 'running')`
+	}
+	if p.QueuedByJob != 0 {
+		q += ` AND ti.queued_by_job_id = ?`
+		args = append(args, p.QueuedByJob)
 	}
 	q += ` ORDER BY ti.priority_weight DESC, ti.dag_run_id, ti.task_id`
 	if limit > 0 {
@@ -264,6 +271,9 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstan
 	}
 	if c.PID != nil {
 		add("pid", *c.PID)
+	}
+	if c.QueuedByJob != nil {
+		add("queued_by_job_id", *c.QueuedByJob)
 	}
 	if c.ExitCode != nil {
 		add("exit_code", *c.ExitCode)

@@ -33,6 +33,7 @@ func Exercise(t *testing.T, open Opener) {
 	t.Run("XCom", func(t *testing.T) { exerciseXCom(t, open) })
 	t.Run("Variable", func(t *testing.T) { exerciseVariable(t, open) })
 	t.Run("Pool", func(t *testing.T) { exercisePool(t, open) })
+	t.Run("Scheduler", func(t *testing.T) { exerciseScheduler(t, open) })
 }
 
 // setup marks the subtest parallel and opens its store.
