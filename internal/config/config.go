@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,8 +28,22 @@ type Config struct {
 	// DagsFolder is where DAG files (*.yaml, *.yml) are read from.
 	DagsFolder string `yaml:"dags_folder"`
 	// DatabaseURL selects the metadata store; empty means the SQLite file
-	// updraft.db in DataDir. sqlite:///path/to/file.db names another file.
+	// updraft.db in DataDir. sqlite:///path/to/file.db names another file;
+	// postgres://user:pass@host:5432/db (any libpq URL) selects PostgreSQL,
+	// which several schedulers can share.
 	DatabaseURL string `yaml:"database_url"`
+	// DatabaseMaxConns caps each process's PostgreSQL connections.
+	DatabaseMaxConns int `yaml:"database_max_conns"`
+	// DatabaseStatementTimeout ends a PostgreSQL statement that runs longer.
+	DatabaseStatementTimeout time.Duration `yaml:"database_statement_timeout"`
+	// DatabaseConnectTimeout bounds one attempt to connect to PostgreSQL.
+	DatabaseConnectTimeout time.Duration `yaml:"database_connect_timeout"`
+	// SchedulerHeartbeatInterval is how often a scheduler records that it
+	// lives.
+	SchedulerHeartbeatInterval time.Duration `yaml:"scheduler_heartbeat_interval"`
+	// SchedulerHeartbeatTimeout is how long a scheduler may miss heartbeats
+	// before another declares it dead and retries or fails its tries.
+	SchedulerHeartbeatTimeout time.Duration `yaml:"scheduler_heartbeat_timeout"`
 	// Parallelism caps the task processes the local executor runs at once.
 	Parallelism int `yaml:"parallelism"`
 	// SchedulerTick is the period of the scheduler's full pass.
@@ -51,9 +66,15 @@ func Default() Config {
 		DagsFolder:    "dags",
 		Parallelism:   32,
 		SchedulerTick: time.Second,
-		KillGrace:     10 * time.Second,
-		LogLevel:      "info",
-		LogFormat:     "text",
+
+		DatabaseMaxConns:           16,
+		DatabaseStatementTimeout:   30 * time.Second,
+		DatabaseConnectTimeout:     10 * time.Second,
+		SchedulerHeartbeatInterval: 2 * time.Second,
+		SchedulerHeartbeatTimeout:  30 * time.Second,
+		KillGrace:                  10 * time.Second,
+		LogLevel:                   "info",
+		LogFormat:                  "text",
 	}
 }
 
@@ -154,23 +175,54 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: must not be empty"))
 	}
-	if _, err := c.SQLitePath(); err != nil {
+	if _, _, err := c.Database(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.DatabaseMaxConns < 2 {
+		errs = append(errs, fmt.Errorf("database_max_conns: must be at least 2, got %d", c.DatabaseMaxConns))
+	}
+	for name, d := range map[string]time.Duration{"database_statement_timeout": c.DatabaseStatementTimeout,
+		"database_connect_timeout": c.DatabaseConnectTimeout, "scheduler_heartbeat_interval": c.SchedulerHeartbeatInterval} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive, got %s", name, d))
+		}
+	}
+	if c.SchedulerHeartbeatTimeout <= c.SchedulerHeartbeatInterval {
+		errs = append(errs, fmt.Errorf("scheduler_heartbeat_timeout: must be longer than scheduler_heartbeat_interval (%s), got %s",
+			c.SchedulerHeartbeatInterval, c.SchedulerHeartbeatTimeout))
 	}
 	return errors.Join(errs...)
 }
 
-// SQLitePath is the database file when the store is SQLite.
-func (c *Config) SQLitePath() (string, error) {
+// Database kinds.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Database returns the kind of metadata store and where it is: the file for
+// SQLite, the URL for PostgreSQL.
+func (c *Config) Database() (kind, target string, err error) {
 	u := c.DatabaseURL
 	switch {
 	case u == "":
-		return filepath.Join(c.DataDir, "updraft.db"), nil
+		return SQLite, filepath.Join(c.DataDir, "updraft.db"), nil
 	case strings.HasPrefix(u, "sqlite://"):
-		return cmp.Or(strings.TrimPrefix(u, "sqlite://"), filepath.Join(c.DataDir, "updraft.db")), nil
+		return SQLite, cmp.Or(strings.TrimPrefix(u, "sqlite://"), filepath.Join(c.DataDir, "updraft.db")), nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return Postgres, u, nil
 	default:
-		return "", fmt.Errorf("database_url: %q is not supported: use sqlite:///path/to/file.db", u)
+		return "", "", fmt.Errorf("database_url: %q is not supported: use sqlite:///path/to/file.db or postgres://user:password@host:5432/dbname", RedactURL(u))
 	}
+}
+
+// RedactURL hides the password of a database URL, for messages and logs.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return u
+	}
+	return p.Redacted()
 }
 
 // LogDir is where task logs are written.

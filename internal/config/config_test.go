@@ -52,14 +52,32 @@ func TestErrorsNameTheSetting(t *testing.T) {
 	}
 }
 
-func TestSQLitePath(t *testing.T) {
+func TestDatabase(t *testing.T) {
 	c := Default()
 	c.DataDir = "/data"
-	if p, _ := c.SQLitePath(); p != "/data/updraft.db" {
-		t.Fatalf("default path %q", p)
+	for _, tc := range []struct{ url, kind, target string }{
+		{"", SQLite, "/data/updraft.db"},
+		{"sqlite:///tmp/x.db", SQLite, "/tmp/x.db"},
+		{"postgres://u:secret@db:5432/updraft", Postgres, "postgres://u:secret@db:5432/updraft"},
+		{"postgresql://db/updraft?sslmode=disable", Postgres, "postgresql://db/updraft?sslmode=disable"},
+	} {
+		c.DatabaseURL = tc.url
+		kind, target, err := c.Database()
+		if err != nil || kind != tc.kind || target != tc.target {
+			t.Errorf("Database() for %q = %s, %s, %v; want %s, %s", tc.url, kind, target, err, tc.kind, tc.target)
+		}
 	}
-	c.DatabaseURL = "sqlite:///tmp/x.db"
-	if p, _ := c.SQLitePath(); p != "/tmp/x.db" {
-		t.Fatalf("url path %q", p)
+	c.DatabaseURL = "mysql://u:secret@db/x"
+	_, _, err := c.Database()
+	if err == nil || strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "database_url") {
+		t.Errorf("unsupported URL error %v: want database_url named, password hidden", err)
+	}
+}
+
+func TestHeartbeatTimeoutAboveInterval(t *testing.T) {
+	c := Default()
+	c.SchedulerHeartbeatInterval, c.SchedulerHeartbeatTimeout = 5*time.Second, 5*time.Second
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "scheduler_heartbeat_timeout") {
+		t.Errorf("validate error %v: want scheduler_heartbeat_timeout named", err)
 	}
 }

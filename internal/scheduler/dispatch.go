@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/executor"
@@ -27,30 +28,69 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 	if total == 0 {
 		return nil
 	}
+	var picked []*queuedTry
+	runs := map[int64]*store.DagRun{}
+	now := s.now()
+	var changes []*store.TaskInstanceChange
+	applied, err := s.st.TaskInstanceDispatch(ctx, func(ctx context.Context, tx store.DispatchTx) ([]*store.TaskInstanceChange, error) {
+		picked, changes = nil, nil
+		if err := s.decideDispatch(ctx, tx, free, total, runs, now, &picked, &changes); err != nil {
+			return nil, err
+		}
+		return changes, nil
+	})
+	if err != nil {
+		return err
+	}
+	ok := map[*store.TaskInstanceChange]bool{}
+	for i, c := range changes {
+		ok[c] = i < len(applied) && applied[i]
+		if ok[c] && c.State != dag.TaskQueued {
+			r := runs[c.RunPK]
+			s.observe(Transition{Time: now, DagID: r.DagID, RunID: r.RunID, RunPK: r.ID, TaskID: c.TaskID,
+				Try: c.Try + 1, State: c.State.String(), Reason: *c.Reason})
+		}
+	}
+	for _, q := range picked {
+		if !ok[q.change] {
+			continue
+		}
+		if err := s.cfg.Executors[q.executor].Submit(ctx, q.req); err != nil {
+			s.submitFailed(q, err)
+			continue
+		}
+		s.inflight[q.req.Key] = q.executor
+	}
+	return nil
+}
+
+// decideDispatch picks, inside the dispatch transaction, the scheduled task
+// instances to queue and the ones to fail (unknown pool or executor, a
+// template that does not render).
+func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, free map[string]int, total int,
+	runs map[int64]*store.DagRun, now time.Time, picked *[]*queuedTry, changes *[]*store.TaskInstanceChange) error {
+	// Pools first: in PostgreSQL this takes the pools' row locks, so the
+	// active counts read next stay true until the commit.
+	pools, err := s.poolSlots(ctx, tx)
+	if err != nil {
+		return err
+	}
+	active, err := tx.CountActive(ctx)
+	if err != nil {
+		return err
+	}
 	// Candidates come a page at a time, highest priority first. When a page
 	// shows a DAG at max_active_tasks or a full pool, the next page leaves
 	// them out: a large blocked backlog must not hide other DAGs' tasks.
 	// Bounded, so one pass stays short.
 	page := 2*total + 16
 	list := &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskScheduled}, Limit: page}
-	cands, err := s.st.TaskInstanceListByState(ctx, list)
+	cands, err := tx.Candidates(ctx, list)
 	if err != nil || len(cands) == 0 {
 		return err
 	}
 	blockedDag, blockedPool := map[string]bool{}, map[string]bool{}
 	seen := map[executor.TryKey]bool{}
-	active, err := s.st.TaskInstanceCountActive(ctx)
-	if err != nil {
-		return err
-	}
-	pools, err := s.poolSlots(ctx)
-	if err != nil {
-		return err
-	}
-	runs := map[int64]*store.DagRun{}
-	var picked []*queuedTry
-	var changes []*store.TaskInstanceChange
-	now := s.now()
 	for pages := 1; ; pages++ {
 		blocked := false
 		for _, ti := range cands {
@@ -67,7 +107,7 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 				c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
 					From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, State: dag.TaskFailed,
 					EndDate: &now, Reason: &reason, RecordTry: true}
-				changes = append(changes, c)
+				*changes = append(*changes, c)
 				continue
 			}
 			if free[exName] <= 0 {
@@ -88,17 +128,16 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 				return err
 			}
 			task := d.Task(ti.TaskID)
-			// The pid of an earlier try goes: recovery tells a try that never
-			// started by its pid of 0.
+			// The pid of an earlier try goes: a try's pid is its own.
 			noPID := 0
 			c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
 				From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, QueuedAt: &now,
-				Hostname: &s.cfg.Hostname, PID: &noPID}
+				Hostname: &s.cfg.Hostname, PID: &noPID, QueuedByJob: &s.jobID}
 			slots, ok := pools[ti.Pool]
 			if !ok {
 				reason := fmt.Sprintf("pool %q does not exist", ti.Pool)
 				c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
-				changes = append(changes, c)
+				*changes = append(*changes, c)
 				continue
 			}
 			if active.PoolSlots[ti.Pool]+ti.PoolSlots > slots {
@@ -123,14 +162,14 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 					c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
 					s.retryBy(at)
 				}
-				changes = append(changes, c)
+				*changes = append(*changes, c)
 				s.log.Warn("task failed to render", "dag_id", ti.DagID, "run_id", ti.RunID, "task_id", ti.TaskID, "err", rerr)
 				continue
 			}
 			c.State = dag.TaskQueued
 			c.Rendered, _ = json.Marshal(rendered{Command: req.Argv, Env: req.Env})
-			changes = append(changes, c)
-			picked = append(picked, &queuedTry{change: c, executor: exName, req: req})
+			*changes = append(*changes, c)
+			*picked = append(*picked, &queuedTry{change: c, executor: exName, req: req})
 			free[exName]--
 			total--
 			active.PoolSlots[ti.Pool] += ti.PoolSlots
@@ -139,38 +178,13 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 		// Another page only when this one found a newly blocked DAG or pool
 		// that can be left out; otherwise it would show the same rows.
 		if len(cands) < page || total <= 0 || !blocked || pages >= maxDispatchPages {
-			break
+			return nil
 		}
 		list.ExcludeDags, list.ExcludePools = keys(blockedDag), keys(blockedPool)
-		if cands, err = s.st.TaskInstanceListByState(ctx, list); err != nil {
+		if cands, err = tx.Candidates(ctx, list); err != nil {
 			return err
 		}
 	}
-	if len(changes) == 0 {
-		return nil
-	}
-	applied, err := s.st.TaskInstanceApply(ctx, changes)
-	if err != nil {
-		return err
-	}
-	ok := map[*store.TaskInstanceChange]bool{}
-	for i, c := range changes {
-		ok[c] = applied[i]
-		if applied[i] && c.State != dag.TaskQueued {
-			r := runs[c.RunPK]
-			s.observe(Transition{Time: now, DagID: r.DagID, RunID: r.RunID, RunPK: r.ID, TaskID: c.TaskID,
-				Try: c.Try + 1, State: c.State.String(), Reason: *c.Reason})
-		}
-	}
-	for _, q := range picked {
-		if !ok[q.change] {
-			continue
-		}
-		if err := s.cfg.Executors[q.executor].Submit(ctx, q.req); err != nil {
-			s.submitFailed(q, err)
-		}
-	}
-	return nil
 }
 
 func keys(m map[string]bool) []string {
@@ -207,8 +221,8 @@ func (s *Scheduler) submitFailed(q *queuedTry, err error) {
 	s.Wake()
 }
 
-func (s *Scheduler) poolSlots(ctx context.Context) (map[string]int, error) {
-	pools, err := s.st.PoolList(ctx)
+func (s *Scheduler) poolSlots(ctx context.Context, tx store.DispatchTx) (map[string]int, error) {
+	pools, err := tx.Pools(ctx)
 	if err != nil {
 		return nil, err
 	}

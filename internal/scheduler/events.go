@@ -32,6 +32,7 @@ func (s *Scheduler) applyEvents(ctx context.Context, events []executor.Event) (m
 	for _, ev := range events {
 		if ev.Kind == executor.Finished {
 			ending[ev.Key] = true
+			delete(s.inflight, ev.Key)
 		}
 	}
 	folded := map[executor.TryKey]executor.Event{}

@@ -11,14 +11,17 @@ import (
 	"github.com/updraft-dev/updraft/internal/store"
 )
 
-// recover settles the tries a previous scheduler left behind. Executors
-// adopt what they can follow (pods); for the rest, the executor first makes
-// sure nothing is still running, then the try counts as failed and its retry
-// policy applies. A try that was queued but never started goes back to
-// scheduled, keeping its try number.
+// recover settles the tries that no running scheduler follows: their
+// scheduler stopped, or was declared dead. Executors adopt what they can
+// follow (pods); for the rest, the executor first makes sure nothing is
+// still running, then the try counts as failed and its retry policy
+// applies. A queued try counts too, whether or not its process had
+// started: a try number runs at most once, so a try that did its work but
+// whose end was never recorded is never run again under the same number.
 func (s *Scheduler) recover(ctx context.Context) error {
-	tis, err := s.st.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskQueued, dag.TaskRunning, dag.TaskRestarting}})
-	if err != nil {
+	tis, err := s.st.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{
+		States: []dag.TaskState{dag.TaskQueued, dag.TaskRunning, dag.TaskRestarting}, Orphaned: true})
+	if err != nil || len(tis) == 0 {
 		return err
 	}
 	byExecutor := map[string][]executor.RunningTry{}
@@ -42,18 +45,20 @@ func (s *Scheduler) recover(ctx context.Context) error {
 	now := s.now()
 	var changes []*store.TaskInstanceChange
 	for _, ti := range tis {
-		if (s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun) || adopted[tryKey(ti)] {
+		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
 			continue
 		}
 		c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
 			From: []dag.TaskState{ti.State}, Try: ti.TryNumber}
 		switch {
+		case adopted[tryKey(ti)]:
+			// Followed from now on by this scheduler's executor.
+			c.State, c.QueuedByJob = ti.State, &s.jobID
+			s.inflight[tryKey(ti)] = s.executorName(ti.Executor)
 		case ti.State == dag.TaskRestarting:
 			c.State = dag.TaskNone
-		case ti.State == dag.TaskQueued && ti.PID == 0:
-			c.State, c.TryDelta = dag.TaskScheduled, -1
 		default:
-			reason := "the scheduler stopped while the try ran; its process is gone"
+			reason := "the scheduler that ran this try stopped; its process is gone"
 			c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
 			if ti.TryNumber <= ti.MaxTries {
 				delay, err := s.retryDelayOf(ctx, ti)
@@ -64,11 +69,12 @@ func (s *Scheduler) recover(ctx context.Context) error {
 				c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
 				s.retryBy(at)
 			}
-			s.log.Warn("task lost with the previous scheduler", "dag_id", ti.DagID, "run_id", ti.RunID,
-				"task_id", ti.TaskID, "try", ti.TryNumber, "state", c.State)
+			s.log.Warn("task lost with its scheduler", "dag_id", ti.DagID, "run_id", ti.RunID,
+				"task_id", ti.TaskID, "try", ti.TryNumber, "job_id", ti.QueuedByJob, "state", c.State)
 		}
 		changes = append(changes, c)
 	}
+	// A failed try's downstream is decided by the full pass this runs in.
 	_, err = s.st.TaskInstanceApply(ctx, changes)
 	return err
 }
@@ -110,20 +116,4 @@ func (s *Scheduler) retryDue(ctx context.Context) error {
 	}
 	_, err = s.st.TaskInstanceApply(ctx, changes)
 	return err
-}
-
-// restartCleared cancels the running tries of task instances that were
-// cleared while they ran; the try's end puts them back to none.
-func (s *Scheduler) restartCleared(ctx context.Context) error {
-	tis, err := s.st.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskRestarting}})
-	if err != nil {
-		return err
-	}
-	for _, ti := range tis {
-		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
-			continue
-		}
-		s.executorFor(ti.Executor).Cancel(tryKey(ti))
-	}
-	return nil
 }

@@ -138,6 +138,7 @@ func (s *Scheduler) startQueuedRuns(ctx context.Context) error {
 		}
 		ok, err := s.st.DagRunSetState(ctx, &store.DagRunSetStateParams{
 			ID: r.ID, State: dag.DagRunRunning, From: []dag.DagRunState{dag.DagRunQueued}, StartDate: &now,
+			MaxRunning: d.MaxActiveRuns,
 		})
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -235,11 +236,12 @@ tasks:
 	}
 }
 
-// A try queued by a scheduler that stopped before it started goes back to
-// scheduled with its try number, even when an earlier try left its pid.
+// A try queued by a scheduler that stopped counts as lost, as a running one
+// does: it may have started, and a try number runs at most once. Its retry
+// policy applies.
 func TestRecoverQueuedTry(t *testing.T) {
 	t.Parallel()
-	b := setup(t, map[string]string{"q": "dag_id: q\ntasks: {a: {retries: 0, command: [echo, ran]}}\n"})
+	b := setup(t, map[string]string{"q": "dag_id: q\ntasks: {a: {retries: 1, retry_delay: 0s, command: [echo, ran]}}\n"})
 	ctx := context.Background()
 	r := b.trigger(t, "q", nil)
 	if _, err := b.st.DagRunSetState(ctx, &store.DagRunSetStateParams{ID: r.ID, State: dag.DagRunRunning, StartDate: ptr(time.Now())}); err != nil {
@@ -252,8 +254,13 @@ func TestRecoverQueuedTry(t *testing.T) {
 		t.Fatal(err)
 	}
 	state, tis := b.runToEnd(t, r)
-	if state != dag.DagRunSuccess || tis["a"].TryNumber != 1 {
+	if state != dag.DagRunSuccess || tis["a"].TryNumber != 2 {
 		t.Fatalf("run %s, %s", state, describe(tis))
+	}
+	tries, err := b.st.TaskInstanceTries(ctx, r.ID, "a", -1)
+	if err != nil || len(tries) != 2 || tries[0].State != dag.TaskUpForRetry ||
+		!strings.Contains(tries[0].Reason, "scheduler that ran this try stopped") {
+		t.Fatalf("tries %v %v", describeTries(tries), err)
 	}
 }
 
@@ -537,4 +544,12 @@ func TestEventsSurviveAFailedPass(t *testing.T) {
 	if state != dag.DagRunSuccess || flaky.n.Load() >= 0 {
 		t.Fatalf("run %s (failures left %d): %s", state, flaky.n.Load(), describe(tis))
 	}
+}
+
+func describeTries(tries []*store.TaskInstanceTry) string {
+	var parts []string
+	for _, tr := range tries {
+		parts = append(parts, fmt.Sprintf("try %d %s (%s)", tr.TryNumber, tr.State, tr.Reason))
+	}
+	return strings.Join(parts, "; ")
 }

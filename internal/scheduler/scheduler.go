@@ -42,6 +42,13 @@ type Config struct {
 	// Observe, when set, is called after each committed task instance or
 	// run state change, from the scheduler's goroutine.
 	Observe func(Transition)
+	// HeartbeatInterval is how often the scheduler records that it lives.
+	// Default 2s.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout is how long a scheduler may miss heartbeats before
+	// another declares it dead and settles its tries by their retry
+	// policy. Default 30s.
+	HeartbeatTimeout time.Duration
 }
 
 // Transition is a committed state change, for live views and benchmarks.
@@ -71,6 +78,12 @@ type Scheduler struct {
 	// retryAt is the earliest known time a retry comes due, so the loop
 	// wakes for it without waiting for the tick.
 	retryAt time.Time
+	// jobID is this scheduler's row in the store's scheduler jobs: the
+	// tries it queues carry it, so others know whom they belong to.
+	jobID int64
+	// inflight are the tries this scheduler's executors run, by executor
+	// name, from submit to their end.
+	inflight map[executor.TryKey]string
 }
 
 // New checks the config and returns a scheduler.
@@ -83,6 +96,12 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, fmt.Errorf("scheduler: default executor %q is not configured", cfg.DefaultExecutor)
 	}
 	cfg.Tick = cmp.Or(cfg.Tick, time.Second)
+	cfg.HeartbeatInterval = cmp.Or(cfg.HeartbeatInterval, 2*time.Second)
+	cfg.HeartbeatTimeout = cmp.Or(cfg.HeartbeatTimeout, 30*time.Second)
+	if cfg.HeartbeatTimeout <= cfg.HeartbeatInterval {
+		return nil, fmt.Errorf("scheduler: heartbeat timeout %s must be longer than the heartbeat interval %s",
+			cfg.HeartbeatTimeout, cfg.HeartbeatInterval)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -97,8 +116,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	return &Scheduler{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		events: make(chan executor.Event, 4096),
-		wake:   make(chan struct{}, 1),
+		events:   make(chan executor.Event, 4096),
+		wake:     make(chan struct{}, 1),
+		inflight: map[executor.TryKey]string{},
 	}, nil
 }
 
@@ -110,34 +130,55 @@ func (s *Scheduler) Wake() {
 	}
 }
 
-// Run recovers what a previous scheduler left running, then loops until ctx
-// is done. It returns nil on cancel.
+// Run registers the scheduler as a job, settles what dead schedulers left
+// running, then loops until ctx is done. It returns nil on cancel, and
+// ErrDeclaredDead when other schedulers took over its tries.
 func (s *Scheduler) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	for _, ex := range s.cfg.Executors {
 		go s.forward(ctx, ex)
 	}
-	if err := s.recover(ctx); err != nil {
-		return fmt.Errorf("recover: %w", err)
+	if err := s.startJob(ctx); err != nil {
+		return ignoreCancel(ctx, err)
+	}
+	defer s.endJob(ctx)
+	go s.heartbeat(ctx, func() { cancel(ErrDeclaredDead) })
+	if err := s.retryUnavailable(ctx, "settle tries of stopped schedulers", func() error {
+		_, err := s.reapJobs(ctx)
+		return cmp.Or(err, s.recover(ctx))
+	}); err != nil {
+		return ignoreCancel(ctx, err)
 	}
 	ticker := time.NewTicker(s.cfg.Tick)
 	defer ticker.Stop()
 	full := true
 	var batch []executor.Event
+	backoff := time.Duration(0)
 	for {
 		if err := s.pass(ctx, batch, full); err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return ignoreCancel(ctx, nil)
 			}
 			// A failed pass changes nothing half-way (every write is a
 			// transaction). The events stay in the batch: they exist only
 			// here until recorded, and recording one twice changes nothing,
 			// since each change is guarded by state and try number.
-			s.log.Error("scheduler pass failed", "err", err)
+			backoff = min(max(2*backoff, 200*time.Millisecond), 30*time.Second)
+			if errors.Is(err, store.ErrUnavailable) {
+				s.log.Error("database unreachable; retrying", "retry_in", backoff, "pending_events", len(batch), "err", err)
+			} else {
+				s.log.Error("scheduler pass failed; retrying", "retry_in", backoff, "err", err)
+			}
 			full = true
-			if !sleep(ctx, 200*time.Millisecond) {
-				return nil
+			if !sleep(ctx, backoff) {
+				return ignoreCancel(ctx, nil)
 			}
 		} else {
+			if backoff > 0 {
+				s.log.Info("scheduler pass succeeded again")
+			}
+			backoff = 0
 			full = false
 			batch = batch[:0]
 		}
@@ -149,7 +190,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return ignoreCancel(ctx, nil)
 		case ev := <-s.events:
 			batch = append(batch, ev)
 		case <-s.wake:
@@ -165,6 +206,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		batch = s.drain(batch)
 	}
+}
+
+// ignoreCancel returns err, or the reason ctx was cancelled when that is not
+// the caller's own cancel (ErrDeclaredDead), or nil on a plain stop.
+func ignoreCancel(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // drain takes the events already waiting, so one pass and one transaction
@@ -229,14 +282,20 @@ func (s *Scheduler) fullPass(ctx context.Context, dirty map[int64][]string) erro
 			return fmt.Errorf("create scheduled runs: %w", err)
 		}
 	}
+	if _, err := s.reapJobs(ctx); err != nil {
+		return fmt.Errorf("find stopped schedulers: %w", err)
+	}
+	if err := s.recover(ctx); err != nil {
+		return fmt.Errorf("settle tries of stopped schedulers: %w", err)
+	}
+	if err := s.cancelStale(ctx); err != nil {
+		return fmt.Errorf("cancel tries that moved on: %w", err)
+	}
 	if err := s.startQueuedRuns(ctx); err != nil {
 		return fmt.Errorf("start queued runs: %w", err)
 	}
 	if err := s.retryDue(ctx); err != nil {
 		return fmt.Errorf("retries: %w", err)
-	}
-	if err := s.restartCleared(ctx); err != nil {
-		return fmt.Errorf("restart cleared tasks: %w", err)
 	}
 	runs, err := s.st.DagRunList(ctx, &store.DagRunListParams{States: runningStates})
 	if err != nil {
