@@ -6,6 +6,8 @@
 //     starting, p50 and p99.
 //   - fanout: one run of 10,000 independent no-op tasks, 64 at a time;
 //     tasks per second and the peak RSS of the process.
+//   - the same fan-out on a throwaway, durable PostgreSQL server with one
+//     and with three scheduler processes sharing it.
 //
 // Each scenario runs in a child process of its own, so the peak RSS of one
 // is not the other's.
@@ -29,6 +31,10 @@ func main() {
 	fanout := flag.Int("fanout", 10000, "tasks in the fan-out")
 	parallel := flag.Int("parallel", 64, "tasks at once in the fan-out")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of a -scenario run to this file")
+	withPG := flag.Bool("postgres", true, "also run the fan-out on PostgreSQL with 1 and 3 schedulers")
+	databaseURL := flag.String("database-url", "", "PostgreSQL URL (pg-scheduler scenario)")
+	runPK := flag.Int64("run", 0, "run to work on (pg-scheduler scenario)")
+	dataDir := flag.String("data-dir", "", "data directory (pg-scheduler scenario)")
 	flag.Parse()
 	ctx := context.Background()
 	if *scenario != "" {
@@ -46,6 +52,12 @@ func main() {
 		var res *result
 		var err error
 		switch *scenario {
+		case "pg-scheduler":
+			if err := pgScheduler(ctx, *databaseURL, *runPK, *parallel, *dataDir); err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			return
 		case "chain":
 			res, err = runChain(ctx, *chainLen)
 		case "fanout":
@@ -70,6 +82,14 @@ func main() {
 			os.Exit(1)
 		}
 		rows = append(rows, res.Rows...)
+	}
+	if *withPG {
+		pg, err := pgFanouts(ctx, *fanout, *parallel, []int{1, 3})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		rows = append(rows, pg...)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BENCHMARK\tFIGURE\tTARGET\tMET")

@@ -45,14 +45,13 @@ func (a *app) dagsTest() *cobra.Command {
 }
 
 // testDag runs one DAG run with a scheduler of its own that looks at that
-// run only. It takes the scheduler lock: a second scheduler on the same
-// database would start the same tasks.
+// run only. On SQLite it takes the scheduler lock, as a scheduler does.
 func (a *app) testDag(ctx context.Context, p *scheduler.TriggerParams) error {
-	lock, err := lockScheduler(a.cfg.DataDir)
+	release, err := a.lockIfEmbedded()
 	if err != nil {
 		return err
 	}
-	defer lock.release()
+	defer release()
 	st, err := a.syncedStore(ctx)
 	if err != nil {
 		return err

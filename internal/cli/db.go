@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/updraft-dev/updraft/internal/store/sqlite"
 )
 
 func (a *app) dbCommand() *cobra.Command {
@@ -15,11 +13,7 @@ func (a *app) dbCommand() *cobra.Command {
 		Short: "Create or upgrade the database schema",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := a.cfg.SQLitePath()
-			if err != nil {
-				return err
-			}
-			st, err := sqlite.OpenNoMigrate(cmd.Context(), path)
+			st, err := a.openDatabase(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -35,7 +29,7 @@ func (a *app) dbCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "database %s is at schema version %d\n", path, v)
+			fmt.Fprintf(a.out, "database %s is at schema version %d\n", a.databaseName(), v)
 			return nil
 		},
 	})

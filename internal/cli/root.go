@@ -16,9 +16,7 @@ import (
 
 	"github.com/updraft-dev/updraft/internal/config"
 	"github.com/updraft-dev/updraft/internal/scheduler"
-	"github.com/updraft-dev/updraft/internal/spec"
 	"github.com/updraft-dev/updraft/internal/store"
-	"github.com/updraft-dev/updraft/internal/store/sqlite"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
@@ -82,7 +80,7 @@ func (a *app) rootCommand() *cobra.Command {
 	f.StringVar(&a.cfgFile, "config", "", "configuration file (YAML); also UPDRAFT_CONFIG")
 	f.String("data-dir", "", "data directory for the database and logs (default .updraft)")
 	f.String("dags-folder", "", "folder of DAG files (default dags)")
-	f.String("database-url", "", "metadata database, e.g. sqlite:///path/updraft.db (default: updraft.db in the data directory)")
+	f.String("database-url", "", "metadata database: sqlite:///path/updraft.db or postgres://user:pass@host:5432/db (default: updraft.db in the data directory)")
 	f.String("log-level", "", "debug, info, warn or error")
 	f.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	root.AddCommand(
@@ -138,24 +136,6 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// store opens the metadata store, migrating it.
-func (a *app) store(ctx context.Context) (store.Store, error) {
-	if a.st != nil {
-		return a.st, nil
-	}
-	path, err := a.cfg.SQLitePath()
-	if err != nil {
-		return nil, err
-	}
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	a.st = st
-	a.versions = scheduler.NewVersions(st, spec.Parse)
-	return st, nil
 }
 
 func lookupEnv(environ []string, name string) string {

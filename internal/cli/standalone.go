@@ -67,17 +67,24 @@ func (a *app) newScheduler(st store.Store, ex executor.Executor, onlyRun int64, 
 		Tick:      a.cfg.SchedulerTick,
 		OnlyRun:   onlyRun,
 		Observe:   observe,
+
+		HeartbeatInterval: a.cfg.SchedulerHeartbeatInterval,
+		HeartbeatTimeout:  a.cfg.SchedulerHeartbeatTimeout,
 	})
 }
 
 func (a *app) runScheduler(ctx context.Context, mode string) error {
-	lock, err := lockScheduler(a.cfg.DataDir)
+	release, err := a.lockIfEmbedded()
 	if err != nil {
 		return err
 	}
-	defer lock.release()
-	st, err := a.store(ctx)
+	defer release()
+	st, err := a.storeWaiting(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while waiting for the database: a clean stop.
+			return nil
+		}
 		return err
 	}
 	src := a.dagSource(st)
@@ -94,9 +101,8 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 	if err != nil {
 		return err
 	}
-	dbPath, _ := a.cfg.SQLitePath()
 	fmt.Fprintf(a.errOut, "updraft %s %s\n  data dir:    %s\n  database:    %s\n  dags folder: %s (%d files parsed, %d with errors, in %s)\n  parallelism: %d\n",
-		mode, Version, a.cfg.DataDir, dbPath, a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration), a.cfg.Parallelism)
+		mode, Version, a.cfg.DataDir, a.databaseName(), a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration), a.cfg.Parallelism)
 	// The watcher stops with the scheduler, also when the scheduler stops
 	// on an error of its own.
 	ctx, cancel := context.WithCancel(ctx)
