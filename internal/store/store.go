@@ -1,6 +1,6 @@
 // Package store is the metadata store: DAGs and their versions, DAG runs, task
 // instances with every try, XCom, import errors, variables and pools. The
-// interface belongs to its users (scheduler, CLI, API); sqlite/ and, later,
+// interface belongs to its users (scheduler, CLI, API); sqlite/ and
 // postgres/ implement it, and storetest/ holds the suite both must pass.
 package store
 
@@ -91,7 +91,8 @@ type Store interface {
 	// transaction, so a scheduler dispatching at the same time skips them
 	// (FOR UPDATE SKIP LOCKED), and the counts and pools it reads cannot
 	// change before the commit, so limits hold across schedulers. decide may
-	// read the store through other methods meanwhile; it must not write.
+	// read the store through other methods meanwhile (PostgreSQL then needs
+	// a pool of at least two connections); it must not write.
 	TaskInstanceDispatch(ctx context.Context, decide func(ctx context.Context, tx DispatchTx) ([]*TaskInstanceChange, error)) ([]bool, error)
 	// TaskInstanceClear resets task instances of a run so they run again,
 	// with their retries renewed, and puts the run back in queued.
@@ -143,7 +144,8 @@ type DispatchTx interface {
 	// Candidates is TaskInstanceListByState, locking the rows it returns;
 	// rows another transaction has locked are skipped, not waited for.
 	Candidates(ctx context.Context, p *TaskInstanceListParams) ([]*TaskInstance, error)
-	// CountActive is TaskInstanceCountActive as of this transaction.
+	// CountActive is TaskInstanceCountActive, counted once the pools are
+	// locked, so no other dispatch's queued tries are missing from it.
 	CountActive(ctx context.Context) (*ActiveCounts, error)
 	// Pools lists the pools, locked until the commit: dispatches that
 	// count pool slots run one at a time.

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/updraft-dev/updraft/internal/store/postgres/pgserver"
 )
 
 var (
@@ -190,3 +192,6 @@ func writeFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestMain stops the PostgreSQL server the tests that need one share.
+func TestMain(m *testing.M) { pgserver.Main(m) }

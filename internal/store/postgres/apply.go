@@ -6,7 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/store"
 )
 
@@ -72,21 +71,10 @@ func applyChanges(ctx context.Context, q querier, changes []*store.TaskInstanceC
 	applied := make([]bool, len(changes))
 	b := &pgx.Batch{}
 	for i, c := range changes {
-		var from []string
-		hasNone := false
-		if len(c.From) > 0 {
-			from = []string{}
-			for _, st := range c.From {
-				if st == dag.TaskNone {
-					hasNone = true
-				} else {
-					from = append(from, string(st))
-				}
-			}
-		}
+		from, fromNone := taskGuardArgs(c.From)
 		b.Queue(applySQL, c.RunPK, c.TaskID, c.MapIndex, stateArg(c.State), c.TryDelta, c.QueuedAt, c.StartDate,
 			c.EndDate, c.ClearEndDate, c.NextRetryAt, c.Hostname, c.PID, c.QueuedByJob, c.ExitCode, c.Reason, c.Rendered,
-			from, hasNone, c.Try, c.RecordTry, c.XCom).
+			from, fromNone, c.Try, c.RecordTry, c.XCom).
 			QueryRow(func(row pgx.Row) error {
 				var n int
 				if err := row.Scan(&n); err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -71,6 +72,46 @@ func TestConcurrentDagSync(t *testing.T) {
 		if err != nil || d.LatestVersionID != versions[0].ID {
 			t.Errorf("round %d: dag's latest version = %v, %v; want %d", round, d, err, versions[0].ID)
 		}
+	}
+}
+
+// Schedulers creating the same run at once: one creates it, the others
+// get store.ErrConflict, and the run has its task instances once.
+func TestConcurrentDagRunCreate(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	stores := openStores(t, 5)
+	v, _, err := stores[0].DagSync(ctx, &store.DagSyncParams{DagID: "etl", FileLoc: "f", Source: []byte("x"), Hash: "h", ParsedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logical := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	errs := make([]error, len(stores))
+	together(stores, func(i int, s *Store) {
+		_, errs[i] = s.DagRunCreate(ctx, &store.DagRunCreateParams{DagID: "etl", RunID: "scheduled__2026-03-01", VersionID: v.ID,
+			RunType: dag.RunScheduled, State: dag.DagRunQueued, LogicalDate: logical,
+			DataInterval: dag.DataInterval{Start: logical, End: logical.Add(24 * time.Hour)}, CreatedAt: time.Now(),
+			Tasks: []store.TaskInstanceInit{{TaskID: "a", MapIndex: -1, Pool: "default_pool", PoolSlots: 1}}})
+	})
+	created := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("store %d: %v, want nil or store.ErrConflict", i, err)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d stores created the run, want 1", created)
+	}
+	r, err := stores[0].DagRunGet(ctx, "etl", "scheduled__2026-03-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tis, err := stores[0].TaskInstanceListByRun(ctx, r.ID, nil)
+	if err != nil || len(tis) != 1 {
+		t.Errorf("the run's task instances: %d, %v; want 1", len(tis), err)
 	}
 }
 
@@ -291,14 +332,25 @@ func ids(tis []*store.TaskInstance) []string {
 	return out
 }
 
-// Dispatches that read the pools take turns: the second's Pools returns
-// only once the first has committed, so it counts what the first queued.
+// Dispatches that count pool slots take turns: the second's first read of
+// the pools or the counts returns only once the first has committed, so it
+// counts what the first queued, whichever it reads first.
 func TestDispatchPoolsTakeTurns(t *testing.T) {
 	t.Parallel()
+	for _, first := range []string{"Pools", "CountActive"} {
+		t.Run(first+"First", func(t *testing.T) {
+			t.Parallel()
+			testDispatchPoolsTakeTurns(t, first == "Pools")
+		})
+	}
+}
+
+func testDispatchPoolsTakeTurns(t *testing.T, poolsFirst bool) {
 	stores := openStores(t, 2)
 	run := schedule(t, stores[0], "default_pool", 1)
 
 	holding, release := make(chan struct{}), make(chan struct{})
+	// Released on every way out, as in TestDispatchSkipsLocked.
 	var releaseOnce sync.Once
 	releaseFirst := func() { releaseOnce.Do(func() { close(release) }) }
 	defer releaseFirst()
@@ -316,16 +368,18 @@ func TestDispatchPoolsTakeTurns(t *testing.T) {
 	}()
 	<-holding
 
-	secondHasPools := make(chan struct{})
+	secondRead := make(chan struct{})
 	var active int
 	secondDone := make(chan error, 1)
 	go func() {
 		_, err := stores[1].TaskInstanceDispatch(t.Context(), func(ctx context.Context, tx store.DispatchTx) ([]*store.TaskInstanceChange, error) {
-			if _, err := tx.Pools(ctx); err != nil {
-				return nil, err
+			if poolsFirst {
+				if _, err := tx.Pools(ctx); err != nil {
+					return nil, err
+				}
 			}
-			close(secondHasPools)
 			c, err := tx.CountActive(ctx)
+			close(secondRead)
 			if err == nil {
 				active = c.PoolSlots["default_pool"]
 			}
@@ -334,8 +388,8 @@ func TestDispatchPoolsTakeTurns(t *testing.T) {
 		secondDone <- err
 	}()
 	select {
-	case <-secondHasPools:
-		t.Error("a second dispatch read the pools while the first held them")
+	case <-secondRead:
+		t.Error("a second dispatch read while the first held the pools")
 	case <-time.After(300 * time.Millisecond):
 	}
 	releaseFirst()
@@ -439,5 +493,21 @@ func TestConcurrentFailStale(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, stale) {
 		t.Errorf("jobs declared dead = %v, want each of %v once", got, stale)
+	}
+
+	// One job declared dead by name: one caller gets to.
+	j, err := stores[0].SchedulerJobStart(ctx, &store.SchedulerJobStartParams{Hostname: "h", PID: 9, At: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := make([]bool, len(stores))
+	together(stores, func(i int, s *Store) {
+		var err error
+		if failed[i], err = s.SchedulerJobFail(ctx, j.ID, time.Now()); err != nil {
+			t.Error(err)
+		}
+	})
+	if n := len(slices.DeleteFunc(failed, func(ok bool) bool { return !ok })); n != 1 {
+		t.Errorf("%d callers declared job %d dead, want 1", n, j.ID)
 	}
 }

@@ -149,12 +149,3 @@ func (s *Store) ImportErrorList(ctx context.Context) ([]*store.ImportError, erro
 		return &e, err
 	}, `SELECT id, fileloc, message, timestamp FROM import_error ORDER BY fileloc`)
 }
-
-// nonNil makes a nil list an empty array: pgx sends a nil slice as NULL,
-// and x <> ALL(NULL) is never true.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -75,11 +74,8 @@ func (s *Store) DagRunGetByID(ctx context.Context, id int64) (*store.DagRun, err
 // the planner sees the query the caller means (a DAG's runs by its index).
 func (s *Store) DagRunList(ctx context.Context, p *store.DagRunListParams) ([]*store.DagRun, error) {
 	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var args argList
+	arg := args.add
 	if p.DagID != "" {
 		where = append(where, "dag_id = "+arg(p.DagID))
 	}
@@ -103,14 +99,6 @@ func (s *Store) DagRunList(ctx context.Context, p *store.DagRunListParams) ([]*s
 	}
 	q += " LIMIT " + arg(limitArg(p.Limit)) + " OFFSET " + arg(p.Offset)
 	return queryAll(ctx, s.pool, scanRun, q, args...)
-}
-
-// limitArg is a LIMIT's argument: NULL, no limit, for 0.
-func limitArg(n int) *int {
-	if n <= 0 {
-		return nil
-	}
-	return &n
 }
 
 // DagRunLatest returns the latest run of a type by logical date.
@@ -157,21 +145,4 @@ func (s *Store) DagRunSetState(ctx context.Context, p *store.DagRunSetStateParam
 		return s.pool.SendBatch(ctx, b).Close()
 	})
 	return n > 0, err
-}
-
-// guardArg is a state guard's argument: NULL, any state, when empty.
-func guardArg[T ~string](from []T) []string {
-	if len(from) == 0 {
-		return nil
-	}
-	return strs(from)
-}
-
-// strs converts a list of states for pgx, which sends []string as text[].
-func strs[T ~string](xs []T) []string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = string(x)
-	}
-	return out
 }

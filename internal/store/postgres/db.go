@@ -22,9 +22,9 @@ type querier interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// Every statement goes through the helpers below, which classify its error
-// (classify), so no method hands out a raw driver error where callers test
-// for store.ErrUnavailable or store.ErrConflict.
+// Every statement's error goes through classify, mostly by way of the
+// helpers below, so no method hands out a raw driver error where callers
+// test for store.ErrUnavailable or store.ErrConflict.
 
 // queryAll runs a query and scans every row.
 func queryAll[T any](ctx context.Context, q querier, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,51 +31,6 @@ func scanTI(row pgx.Row) (*store.TaskInstance, error) {
 	}
 	ti.Rendered = rendered
 	return &ti, nil
-}
-
-// stateArg stores the none state as NULL.
-func stateArg(s dag.TaskState) *string {
-	if s == dag.TaskNone {
-		return nil
-	}
-	v := string(s)
-	return &v
-}
-
-// stateCond renders a condition on col for a list of states that may hold
-// none (NULL), adding its argument through arg. One state is an equality,
-// so the state index also gives the rows in its order; several are one
-// array argument, so the statement's text is the same for any of them.
-func stateCond(col string, states []dag.TaskState, arg func(any) string) string {
-	var named []string
-	hasNone := false
-	for _, s := range states {
-		if s == dag.TaskNone {
-			hasNone = true
-		} else {
-			named = append(named, string(s))
-		}
-	}
-	var parts []string
-	switch len(named) {
-	case 0:
-	case 1:
-		parts = append(parts, col+" = "+arg(named[0]))
-	default:
-		parts = append(parts, col+" = ANY("+arg(named)+"::text[])")
-	}
-	if hasNone {
-		parts = append(parts, col+" IS NULL")
-	}
-	return "(" + strings.Join(parts, " OR ") + ")"
-}
-
-// argList collects a statement's arguments, returning each one's $n.
-type argList []any
-
-func (a *argList) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
 }
 
 // TaskInstanceGet returns one task instance.

@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every store.Store
-// implementation runs: the SQLite store today, PostgreSQL later. It tests
+// implementation runs: the SQLite store and the PostgreSQL store. It tests
 // behaviour through the interface only, so an implementation passes it or
 // differs from the others somewhere callers would notice.
 package storetest

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,22 +184,33 @@ func (s *Server) run(ctx context.Context, bin string, cred *syscall.Credential, 
 		Credential: cred,
 		// SIGQUIT is PostgreSQL's immediate shutdown: the postmaster ends
 		// its backends and removes its shared memory, so nothing outlives
-		// this process. Go sets it after the credentials (which would
-		// reset it) and only threads it never ends start children.
+		// this process. Go sets it after the credentials, which would
+		// reset it.
 		Pdeathsig: syscall.SIGQUIT,
 		// Its own process group: a Ctrl-C in a terminal reaches the test
 		// process, which then stops the server, not the server first.
 		Setpgid: true,
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start postgres: %w", err)
-	}
 	exited := make(chan struct{})
-	s.cmd, s.exited = cmd, exited
+	started := make(chan error)
 	go func() {
-		_ = cmd.Wait()
+		// The parent-death signal comes when the thread that started the
+		// child ends, not the process: Go ends a thread when a goroutine
+		// that locked it returns, which some test of the binary might do.
+		// So the server is started from a thread held until it exits.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			_ = cmd.Wait()
+		}
 		close(exited)
 	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	s.cmd, s.exited = cmd, exited
 	return s.waitReady(ctx)
 }
 

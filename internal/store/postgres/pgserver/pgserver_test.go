@@ -250,9 +250,9 @@ func TestServerDiesWithItsProcess(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := os.Stat(filepath.Join(dir, ownerFile)); err != nil {
-		t.Fatalf("the killed process's server directory: %v", err)
-	}
+	// The directory may already be gone here: test binaries of other
+	// packages, running at the same time, Start servers too, and each
+	// Start removes the directories of dead owners.
 	srv := start(t, Options{})
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("directory %s of a dead process's server after a new Start: %v, want it removed", dir, err)
