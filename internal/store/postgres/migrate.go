@@ -5,54 +5,28 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/updraft-dev/updraft/internal/store/migration"
 )
 
 //go:embed migrations/*.up.sql
 var migrations embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	files, err := fs.Glob(migrations, "migrations/*.up.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, f := range files {
-		base := strings.TrimPrefix(f, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", base)
-		}
-		b, err := migrations.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
+func loadMigrations() ([]migration.Migration, error) {
+	return migration.Load(migrations, "migrations")
 }
 
 // LatestVersion is the schema version this build migrates to.
 func LatestVersion() int {
 	ms, err := loadMigrations()
-	if err != nil || len(ms) == 0 {
+	if err != nil {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return migration.Latest(ms)
 }
 
 // migrateLock is the key of the advisory lock that makes migrations take
@@ -89,7 +63,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 
 // migrateNext applies, in tx, the first migration the database lacks and
 // returns its name, or "" when there is none.
-func migrateNext(ctx context.Context, tx pgx.Tx, ms []migration) (string, error) {
+func migrateNext(ctx context.Context, tx pgx.Tx, ms []migration.Migration) (string, error) {
 	// A migration may rewrite a large table: no statement or lock timeout
 	// of the session's; ctx still bounds it. The lock comes first, even
 	// before the table is created: two sessions creating it at once would
@@ -106,20 +80,20 @@ func migrateNext(ctx context.Context, tx pgx.Tx, ms []migration) (string, error)
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migration`).Scan(&current); err != nil {
 		return "", err
 	}
-	if latest := ms[len(ms)-1].version; current > latest {
-		return "", fmt.Errorf("database schema version %d is newer than this updraft knows (%d): upgrade updraft", current, latest)
+	if err := migration.CheckNotNewer(current, ms); err != nil {
+		return "", err
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return "", fmt.Errorf("%s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return "", fmt.Errorf("%s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migration (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return "", fmt.Errorf("%s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migration (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return "", fmt.Errorf("%s: %w", m.Name, err)
 		}
-		return m.name, nil
+		return m.Name, nil
 	}
 	return "", nil
 }

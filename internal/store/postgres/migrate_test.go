@@ -35,15 +35,15 @@ func TestMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
-	if len(ms) == 0 || LatestVersion() != ms[len(ms)-1].version {
+	if len(ms) == 0 || LatestVersion() != ms[len(ms)-1].Version {
 		t.Fatalf("LatestVersion() = %d with %d migrations", LatestVersion(), len(ms))
 	}
 	var names []string
 	for i, m := range ms {
-		if i > 0 && m.version == ms[i-1].version {
-			t.Errorf("migrations %s and %s have the same version", ms[i-1].name, m.name)
+		if i > 0 && m.Version == ms[i-1].Version {
+			t.Errorf("migrations %s and %s have the same version", ms[i-1].Name, m.Name)
 		}
-		names = append(names, m.name)
+		names = append(names, m.Name)
 	}
 
 	applied, err := s.Migrate(ctx)
