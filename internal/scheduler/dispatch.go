@@ -33,11 +33,9 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 	now := s.now()
 	var changes []*store.TaskInstanceChange
 	applied, err := s.st.TaskInstanceDispatch(ctx, func(ctx context.Context, tx store.DispatchTx) ([]*store.TaskInstanceChange, error) {
-		picked, changes = nil, nil
-		if err := s.decideDispatch(ctx, tx, free, total, runs, now, &picked, &changes); err != nil {
-			return nil, err
-		}
-		return changes, nil
+		var err error
+		picked, changes, err = s.decideDispatch(ctx, tx, free, total, runs, now)
+		return changes, err
 	})
 	if err != nil {
 		return err
@@ -68,16 +66,16 @@ func (s *Scheduler) dispatch(ctx context.Context) error {
 // instances to queue and the ones to fail (unknown pool or executor, a
 // template that does not render).
 func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, free map[string]int, total int,
-	runs map[int64]*store.DagRun, now time.Time, picked *[]*queuedTry, changes *[]*store.TaskInstanceChange) error {
+	runs map[int64]*store.DagRun, now time.Time) (picked []*queuedTry, changes []*store.TaskInstanceChange, err error) {
 	// Pools first: in PostgreSQL this takes the pools' row locks, so the
 	// active counts read next stay true until the commit.
 	pools, err := s.poolSlots(ctx, tx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	active, err := tx.CountActive(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	// Candidates come a page at a time, highest priority first. When a page
 	// shows a DAG at max_active_tasks or a full pool, the next page leaves
@@ -87,7 +85,7 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 	list := &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskScheduled}, Limit: page}
 	cands, err := tx.Candidates(ctx, list)
 	if err != nil || len(cands) == 0 {
-		return err
+		return nil, nil, err
 	}
 	blockedDag, blockedPool := map[string]bool{}, map[string]bool{}
 	seen := map[executor.TryKey]bool{}
@@ -107,7 +105,7 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 				c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
 					From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, State: dag.TaskFailed,
 					EndDate: &now, Reason: &reason, RecordTry: true}
-				*changes = append(*changes, c)
+				changes = append(changes, c)
 				continue
 			}
 			if free[exName] <= 0 {
@@ -116,7 +114,7 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 			r := runs[ti.RunPK]
 			if r == nil {
 				if r, err = s.st.DagRunGetByID(ctx, ti.RunPK); err != nil {
-					return err
+					return nil, nil, err
 				}
 				runs[ti.RunPK] = r
 			}
@@ -125,7 +123,7 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 				continue
 			}
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			task := d.Task(ti.TaskID)
 			// The pid of an earlier try goes: a try's pid is its own.
@@ -137,7 +135,7 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 			if !ok {
 				reason := fmt.Sprintf("pool %q does not exist", ti.Pool)
 				c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
-				*changes = append(*changes, c)
+				changes = append(changes, c)
 				continue
 			}
 			if active.PoolSlots[ti.Pool]+ti.PoolSlots > slots {
@@ -162,14 +160,14 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 					c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
 					s.retryBy(at)
 				}
-				*changes = append(*changes, c)
+				changes = append(changes, c)
 				s.log.Warn("task failed to render", "dag_id", ti.DagID, "run_id", ti.RunID, "task_id", ti.TaskID, "err", rerr)
 				continue
 			}
 			c.State = dag.TaskQueued
 			c.Rendered, _ = json.Marshal(rendered{Command: req.Argv, Env: req.Env})
-			*changes = append(*changes, c)
-			*picked = append(*picked, &queuedTry{change: c, executor: exName, req: req})
+			changes = append(changes, c)
+			picked = append(picked, &queuedTry{change: c, executor: exName, req: req})
 			free[exName]--
 			total--
 			active.PoolSlots[ti.Pool] += ti.PoolSlots
@@ -178,11 +176,11 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 		// Another page only when this one found a newly blocked DAG or pool
 		// that can be left out; otherwise it would show the same rows.
 		if len(cands) < page || total <= 0 || !blocked || pages >= maxDispatchPages {
-			return nil
+			return picked, changes, nil
 		}
 		list.ExcludeDags, list.ExcludePools = keys(blockedDag), keys(blockedPool)
 		if cands, err = tx.Candidates(ctx, list); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 }

@@ -80,12 +80,12 @@ func (s *Scheduler) endJob(ctx context.Context) {
 
 // reapJobs declares dead the schedulers that stopped heartbeating for
 // longer than the timeout, and at once those on this host whose process is
-// gone. It reports whether it declared any.
-func (s *Scheduler) reapJobs(ctx context.Context) (bool, error) {
+// gone.
+func (s *Scheduler) reapJobs(ctx context.Context) error {
 	now := s.now()
 	dead, err := s.st.SchedulerJobFailStale(ctx, now.Add(-s.cfg.HeartbeatTimeout), s.jobID, now)
 	if err != nil {
-		return false, err
+		return err
 	}
 	for _, j := range dead {
 		s.log.Warn("scheduler declared dead: no heartbeat", "job_id", j.ID, "hostname", j.Hostname, "pid", j.PID,
@@ -93,23 +93,21 @@ func (s *Scheduler) reapJobs(ctx context.Context) (bool, error) {
 	}
 	running, err := s.st.SchedulerJobList(ctx, true)
 	if err != nil {
-		return false, err
+		return err
 	}
-	n := len(dead)
 	for _, j := range running {
 		if j.ID == s.jobID || j.Hostname != s.cfg.Hostname || processAlive(j.PID) {
 			continue
 		}
 		ok, err := s.st.SchedulerJobFail(ctx, j.ID, now)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if ok {
-			n++
 			s.log.Warn("scheduler declared dead: its process is gone", "job_id", j.ID, "hostname", j.Hostname, "pid", j.PID)
 		}
 	}
-	return n > 0, nil
+	return nil
 }
 
 // processAlive reports whether a process with this pid exists on this host.

@@ -130,8 +130,8 @@ func (s *Scheduler) Wake() {
 	}
 }
 
-// Run registers the scheduler as a job, settles what dead schedulers left
-// running, then loops until ctx is done. It returns nil on cancel, and
+// Run registers the scheduler as a job, then loops until ctx is done; each
+// full pass settles what dead schedulers left running. It returns nil on cancel, and
 // ErrDeclaredDead when other schedulers took over its tries.
 func (s *Scheduler) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -144,12 +144,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	defer s.endJob(ctx)
 	go s.heartbeat(ctx, func() { cancel(ErrDeclaredDead) })
-	if err := s.retryUnavailable(ctx, "settle tries of stopped schedulers", func() error {
-		_, err := s.reapJobs(ctx)
-		return cmp.Or(err, s.recover(ctx))
-	}); err != nil {
-		return ignoreCancel(ctx, err)
-	}
+	// The first pass is a full one: it settles what stopped schedulers left
+	// before it dispatches anything.
 	ticker := time.NewTicker(s.cfg.Tick)
 	defer ticker.Stop()
 	full := true
@@ -282,7 +278,7 @@ func (s *Scheduler) fullPass(ctx context.Context, dirty map[int64][]string) erro
 			return fmt.Errorf("create scheduled runs: %w", err)
 		}
 	}
-	if _, err := s.reapJobs(ctx); err != nil {
+	if err := s.reapJobs(ctx); err != nil {
 		return fmt.Errorf("find stopped schedulers: %w", err)
 	}
 	if err := s.recover(ctx); err != nil {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -50,7 +51,7 @@ func (s *Store) SchedulerJobHeartbeat(ctx context.Context, id int64, at time.Tim
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return cmpErr(err, fmt.Errorf("running scheduler job %d: %w", id, store.ErrNotFound))
+		return cmp.Or(err, fmt.Errorf("running scheduler job %d: %w", id, store.ErrNotFound))
 	}
 	return nil
 }
@@ -88,12 +89,4 @@ func (s *Store) SchedulerJobList(ctx context.Context, runningOnly bool) ([]*stor
 		q += ` WHERE state = 'running'`
 	}
 	return collectJobs(s.r.QueryContext(ctx, q+` ORDER BY start_date DESC, id DESC`))
-}
-
-// cmpErr returns err when it is not nil, else alt.
-func cmpErr(err, alt error) error {
-	if err != nil {
-		return err
-	}
-	return alt
 }
