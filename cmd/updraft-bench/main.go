@@ -22,6 +22,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -32,6 +34,8 @@ func main() {
 	parallel := flag.Int("parallel", 64, "tasks at once in the fan-out")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of a -scenario run to this file")
 	withPG := flag.Bool("postgres", true, "also run the fan-out on PostgreSQL with 1 and 3 schedulers")
+	pgOnly := flag.Bool("postgres-only", false, "run only the PostgreSQL fan-outs")
+	schedulers := flag.String("schedulers", "1,3", "scheduler counts of the PostgreSQL fan-outs")
 	databaseURL := flag.String("database-url", "", "PostgreSQL URL (pg-scheduler scenario)")
 	runPK := flag.Int64("run", 0, "run to work on (pg-scheduler scenario)")
 	dataDir := flag.String("data-dir", "", "data directory (pg-scheduler scenario)")
@@ -74,7 +78,11 @@ func main() {
 		return
 	}
 	var rows []row
-	for _, sc := range []string{"chain", "fanout"} {
+	local := []string{"chain", "fanout"}
+	if *pgOnly {
+		local, *withPG = nil, true
+	}
+	for _, sc := range local {
 		fmt.Fprintf(os.Stderr, "running %s...\n", sc)
 		res, err := child(sc, os.Args[1:])
 		if err != nil {
@@ -84,7 +92,12 @@ func main() {
 		rows = append(rows, res.Rows...)
 	}
 	if *withPG {
-		pg, err := pgFanouts(ctx, *fanout, *parallel, []int{1, 3})
+		counts, err := parseCounts(*schedulers)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -schedulers:", err)
+			os.Exit(2)
+		}
+		pg, err := pgFanouts(ctx, *fanout, *parallel, counts)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
@@ -136,4 +149,17 @@ type row struct {
 	Figure string `json:"figure"`
 	Target string `json:"target"`
 	Met    bool   `json:"met"`
+}
+
+// parseCounts reads a comma-separated list of positive counts.
+func parseCounts(s string) ([]int, error) {
+	var counts []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive count", f)
+		}
+		counts = append(counts, n)
+	}
+	return counts, nil
 }

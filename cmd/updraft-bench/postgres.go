@@ -85,6 +85,7 @@ func pgFanout(ctx context.Context, url string, n, parallel, k int) (row, error) 
 	if err != nil {
 		return row{}, err
 	}
+	cpu, cpuErr := readCPU()
 	var workers []*exec.Cmd
 	var outs []*bytes.Buffer
 	for i := range k {
@@ -107,6 +108,7 @@ func pgFanout(ctx context.Context, url string, n, parallel, k int) (row, error) 
 	if err := errors.Join(errs...); err != nil {
 		return row{}, err
 	}
+	busy := busySince(cpu, cpuErr)
 	end, err := st.DagRunGetByID(ctx, r.ID)
 	if err != nil {
 		return row{}, err
@@ -137,8 +139,8 @@ func pgFanout(ctx context.Context, url string, n, parallel, k int) (row, error) 
 	}
 	return row{
 		Name: fmt.Sprintf("fan-out of %d on PostgreSQL (durable), %d scheduler(s): throughput", n, k),
-		Figure: fmt.Sprintf("%.0f tasks/s (%.1f s; tasks per scheduler %s)", rate, elapsed.Seconds(),
-			strings.Join(spread, "/")),
+		Figure: fmt.Sprintf("%.0f tasks/s (%.1f s; tasks per scheduler %s%s)", rate, elapsed.Seconds(),
+			strings.Join(spread, "/"), busy),
 		Target: target, Met: met,
 	}, nil
 }

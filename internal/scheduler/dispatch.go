@@ -82,12 +82,28 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 	// them out: a large blocked backlog must not hide other DAGs' tasks.
 	// Bounded, so one pass stays short.
 	page := 2*total + 16
-	list := &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskScheduled}, Limit: page}
+	list := &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskScheduled}, RunningRuns: true, Limit: page}
+	// DAGs at max_active_tasks as last seen are left out from the start:
+	// under a large backlog their rows would fill the page only to be
+	// locked and passed over. A DAG whose new version raised the limit is
+	// seen again once its active count drops below the old one.
+	// The page is also kept near the room those DAGs have left, with some
+	// to spare for DAGs not seen yet: every row read is locked.
+	blockedDag, blockedPool := map[string]bool{}, map[string]bool{}
+	room := 0
+	for dagID, limit := range s.maxActiveTasks {
+		if active.Dag[dagID] >= limit {
+			blockedDag[dagID] = true
+		} else {
+			room += limit - active.Dag[dagID]
+		}
+	}
+	page = min(page, room+16)
+	list.ExcludeDags = keys(blockedDag)
 	cands, err := tx.Candidates(ctx, list)
 	if err != nil || len(cands) == 0 {
 		return nil, nil, err
 	}
-	blockedDag, blockedPool := map[string]bool{}, map[string]bool{}
 	seen := map[executor.TryKey]bool{}
 	for pages := 1; ; pages++ {
 		blocked := false
@@ -125,6 +141,7 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 			if err != nil {
 				return nil, nil, err
 			}
+			s.maxActiveTasks[ti.DagID] = d.MaxActiveTasks
 			task := d.Task(ti.TaskID)
 			// The pid of an earlier try goes: a try's pid is its own.
 			noPID := 0

@@ -84,6 +84,10 @@ type Scheduler struct {
 	// inflight are the tries this scheduler's executors run, by executor
 	// name, from submit to their end.
 	inflight map[executor.TryKey]string
+	// maxActiveTasks is each DAG's max_active_tasks as last seen in a
+	// dispatch: DAGs already at it are left out of the next dispatch's
+	// candidates instead of being locked and passed over.
+	maxActiveTasks map[string]int
 }
 
 // New checks the config and returns a scheduler.
@@ -116,9 +120,10 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	return &Scheduler{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		events:   make(chan executor.Event, 4096),
-		wake:     make(chan struct{}, 1),
-		inflight: map[executor.TryKey]string{},
+		events:         make(chan executor.Event, 4096),
+		wake:           make(chan struct{}, 1),
+		inflight:       map[executor.TryKey]string{},
+		maxActiveTasks: map[string]int{},
 	}, nil
 }
 

@@ -199,6 +199,9 @@ type TaskInstanceListParams struct {
 	// ExcludeDags and ExcludePools leave out the task instances of these
 	// DAGs and pools: the scheduler's ones at their limits.
 	ExcludeDags, ExcludePools []string
+	// RunningRuns keeps only the task instances of running runs: the ones
+	// the scheduler may dispatch.
+	RunningRuns bool
 	// Orphaned keeps only task instances whose QueuedByJob is not a running
 	// scheduler job (ended, declared dead, or none): tries nobody follows.
 	Orphaned bool

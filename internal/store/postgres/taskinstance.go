@@ -72,7 +72,16 @@ func (s *Store) TaskInstanceListByState(ctx context.Context, p *store.TaskInstan
 func listByState(p *store.TaskInstanceListParams) (string, []any) {
 	var args argList
 	q := tiSelect + ` WHERE ` + stateCond("ti.state", p.States, args.add)
-	if len(p.ExcludeDags) > 0 {
+	switch {
+	case p.RunningRuns && len(p.ExcludeDags) > 0:
+		// The DAGs left out are the ones at their limits, whose scheduled
+		// rows may be most of the index in priority order: start from the
+		// other DAGs' running runs instead of walking past those rows.
+		q += ` AND ti.dag_run_id IN (SELECT id FROM dag_run WHERE state = 'running' AND dag_id <> ALL(` +
+			args.add(p.ExcludeDags) + `))`
+	case p.RunningRuns:
+		q += ` AND r.state = 'running'`
+	case len(p.ExcludeDags) > 0:
 		q += ` AND r.dag_id <> ALL(` + args.add(p.ExcludeDags) + `)`
 	}
 	if len(p.ExcludePools) > 0 {

@@ -131,6 +131,9 @@ func (s *Store) TaskInstanceListByState(ctx context.Context, p *store.TaskInstan
 	}
 	cond, args := stateIn(states)
 	q := tiSelect + ` WHERE ` + strings.ReplaceAll(cond, "state", "ti.state")
+	if p.RunningRuns {
+		q += ` AND r.state = 'running'`
+	}
 	for col, values := range map[string][]string{"r.dag_id": p.ExcludeDags, "ti.pool": p.ExcludePools} {
 		if len(values) > 0 {
 			q += ` AND ` + col + ` NOT IN (` + placeholders(len(values)) + `)`

@@ -351,6 +351,43 @@ func exerciseTaskInstance(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("ListByStateRunningRuns", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		etl, other := syncDag(t, s, "etl"), syncDag(t, s, "other")
+		running := func(r *store.DagRun) {
+			t.Helper()
+			ok, err := s.DagRunSetState(ctx, &store.DagRunSetStateParams{ID: r.ID, State: dag.DagRunRunning})
+			noErr(t, "DagRunSetState", err)
+			equal(t, "run "+r.RunID+" running", ok, true)
+		}
+		e1 := createRun(t, s, etl, "e1", day(1), task("a"), task("b"))
+		e2 := createRun(t, s, etl, "e2", day(2), task("a"))
+		o1 := createRun(t, s, other, "o1", day(1), task("x"))
+		o2 := createRun(t, s, other, "o2", day(2), task("x"))
+		running(e1)
+		running(o1)
+		force(t, s, e1.ID, "a", dag.TaskScheduled)
+		force(t, s, e2.ID, "a", dag.TaskScheduled)
+		force(t, s, o1.ID, "x", dag.TaskScheduled)
+		force(t, s, o2.ID, "x", dag.TaskScheduled)
+		force(t, s, e1.ID, "b", dag.TaskQueued)
+		cases := []struct {
+			name   string
+			exDags []string
+			want   []string
+		}{
+			{"running runs", nil, []string{"e1/a[-1]", "o1/x[-1]"}},
+			{"running runs, etl left out", []string{"etl"}, []string{"o1/x[-1]"}},
+			{"running runs, both left out", []string{"etl", "other"}, nil},
+		}
+		for _, c := range cases {
+			tis, err := s.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{States: []dag.TaskState{dag.TaskScheduled},
+				RunningRuns: true, ExcludeDags: c.exDags})
+			noErr(t, "TaskInstanceListByState "+c.name, err)
+			equalSlice(t, "TaskInstanceListByState "+c.name, pluck(tis, tiKey), c.want)
+		}
+	})
+
 	t.Run("CountActive", func(t *testing.T) {
 		s, ctx := setup(t, open)
 		empty, err := s.TaskInstanceCountActive(ctx)
