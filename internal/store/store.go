@@ -27,6 +27,9 @@ var ErrUnavailable = errors.New("database unavailable")
 // for concurrent use. Methods are noun-first, with a params struct where
 // there is more than a key.
 type Store interface {
+	AuthStore
+	QueryStore
+
 	// DagSync records the result of parsing a DAG file: it upserts the DAG
 	// row and stores a new immutable version when the source changed. It
 	// returns the latest version and whether it is new.

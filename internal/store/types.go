@@ -282,6 +282,9 @@ type Variable struct {
 	Key         string
 	Value       string
 	Description string
+	// IsEncrypted says Value is Fernet ciphertext: the caller encrypts and
+	// decrypts, the store keeps both as given.
+	IsEncrypted bool
 }
 
 // Pool limits how many task instances run at once across DAGs.

@@ -34,6 +34,8 @@ func Exercise(t *testing.T, open Opener) {
 	t.Run("Variable", func(t *testing.T) { exerciseVariable(t, open) })
 	t.Run("Pool", func(t *testing.T) { exercisePool(t, open) })
 	t.Run("Scheduler", func(t *testing.T) { exerciseScheduler(t, open) })
+	t.Run("Auth", func(t *testing.T) { exerciseAuth(t, open) })
+	t.Run("Query", func(t *testing.T) { exerciseQuery(t, open) })
 }
 
 // setup marks the subtest parallel and opens its store.

@@ -1,0 +1,6 @@
+package storetest
+
+import "testing"
+
+// TODO(query store): filtered, ordered, paged lists with totals.
+func exerciseQuery(t *testing.T, open Opener) {}
