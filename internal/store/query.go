@@ -9,8 +9,11 @@ import (
 
 // Page bounds a list: at most Limit rows (all when 0) from Offset on, in
 // the order OrderBy names. OrderBy is one of the fields each query lists,
-// with a leading "-" for descending; ties are broken by the primary key so
-// pages never overlap. An unknown field gives an *OrderByError.
+// with a leading "-" for descending, or "" for the query's default; ties
+// are broken by the primary key, in the same direction, so pages never
+// overlap. Rows without a value for the field (NULL: no start date yet, no
+// state, no duration) come last in either direction. An unknown field
+// gives an *OrderByError.
 type Page struct {
 	Limit, Offset int
 	OrderBy       string
@@ -18,7 +21,9 @@ type Page struct {
 
 // OrderByError says which order_by field is not allowed, and which are.
 type OrderByError struct {
-	Field   string
+	// Field is the name asked for, without its leading "-".
+	Field string
+	// Allowed are the query's fields, its default first.
 	Allowed []string
 }
 
@@ -33,15 +38,18 @@ type TimeRange struct {
 }
 
 // DagQueryParams filters DagQuery. Allowed OrderBy fields: dag_id (the
-// default), next_dagrun, last_parsed_time.
+// default), next_dagrun (the start of the next data interval),
+// last_parsed_time.
 type DagQueryParams struct {
 	Page
 	// Tags keeps DAGs with any of these tags, or with all of them when
 	// TagsMatchAll.
 	Tags         []string
 	TagsMatchAll bool
-	// DagIDPattern is a SQL LIKE pattern (% and _), matched without regard
-	// to case, as Airflow's dag_id_pattern is.
+	// DagIDPattern is a SQL LIKE pattern (% and _; a backslash makes the
+	// next character literal), matched without regard to case (of ASCII
+	// letters only, on SQLite), as Airflow's dag_id_pattern is. The caller
+	// adds the % it means: the pattern matches the whole id.
 	DagIDPattern string
 	// DagIDs keeps only these DAGs, when not empty.
 	DagIDs []string
@@ -67,7 +75,8 @@ type DagRunQueryParams struct {
 // TaskInstanceQueryParams filters TaskInstanceQuery. Allowed OrderBy
 // fields: id (run then task then map index, the default), dag_id, run_id,
 // task_id, map_index, state, pool, priority_weight, try_number,
-// logical_date, start_date, end_date, queued_at, duration.
+// logical_date, start_date, end_date, queued_at, duration (end_date -
+// start_date, exact to the microsecond).
 type TaskInstanceQueryParams struct {
 	Page
 	DagIDs []string

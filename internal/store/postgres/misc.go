@@ -34,19 +34,21 @@ func (s *Store) XComList(ctx context.Context, runID int64) ([]*store.XCom, error
 
 func scanVariable(row pgx.Row) (*store.Variable, error) {
 	var v store.Variable
-	err := row.Scan(&v.Key, &v.Value, &v.Description)
+	err := row.Scan(&v.Key, &v.Value, &v.Description, &v.IsEncrypted)
 	return &v, err
 }
 
 // VariableGet returns a variable.
 func (s *Store) VariableGet(ctx context.Context, key string) (*store.Variable, error) {
-	return queryOne(ctx, s.pool, scanVariable, "variable "+key, `SELECT key, val, description FROM variable WHERE key = $1`, key)
+	return queryOne(ctx, s.pool, scanVariable, "variable "+key,
+		`SELECT key, val, description, is_encrypted FROM variable WHERE key = $1`, key)
 }
 
 // VariableSet creates or replaces a variable.
 func (s *Store) VariableSet(ctx context.Context, v *store.Variable) error {
-	_, err := exec(ctx, s.pool, `INSERT INTO variable (key, val, description) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description`, v.Key, v.Value, v.Description)
+	_, err := exec(ctx, s.pool, `INSERT INTO variable (key, val, description, is_encrypted) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description,
+		is_encrypted = excluded.is_encrypted`, v.Key, v.Value, v.Description, v.IsEncrypted)
 	return err
 }
 
@@ -57,7 +59,7 @@ func (s *Store) VariableDelete(ctx context.Context, key string) error {
 
 // VariableList returns every variable ordered by key.
 func (s *Store) VariableList(ctx context.Context) ([]*store.Variable, error) {
-	return queryAll(ctx, s.pool, scanVariable, `SELECT key, val, description FROM variable ORDER BY key`)
+	return queryAll(ctx, s.pool, scanVariable, `SELECT key, val, description, is_encrypted FROM variable ORDER BY key`)
 }
 
 func scanPool(row pgx.Row) (*store.Pool, error) {

@@ -45,7 +45,8 @@ func (s *Store) XComList(ctx context.Context, runID int64) ([]*store.XCom, error
 // VariableGet returns a variable.
 func (s *Store) VariableGet(ctx context.Context, key string) (*store.Variable, error) {
 	v := store.Variable{Key: key}
-	err := s.r.QueryRowContext(ctx, `SELECT val, description FROM variable WHERE key = ?`, key).Scan(&v.Value, &v.Description)
+	err := s.r.QueryRowContext(ctx, `SELECT val, description, is_encrypted FROM variable WHERE key = ?`, key).
+		Scan(&v.Value, &v.Description, &v.IsEncrypted)
 	if err != nil {
 		return nil, notFound(err, "variable "+key)
 	}
@@ -54,8 +55,9 @@ func (s *Store) VariableGet(ctx context.Context, key string) (*store.Variable, e
 
 // VariableSet creates or replaces a variable.
 func (s *Store) VariableSet(ctx context.Context, v *store.Variable) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO variable (key, val, description) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description`, v.Key, v.Value, v.Description)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO variable (key, val, description, is_encrypted) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description,
+		is_encrypted = excluded.is_encrypted`, v.Key, v.Value, v.Description, v.IsEncrypted)
 	return err
 }
 
@@ -70,7 +72,7 @@ func (s *Store) VariableDelete(ctx context.Context, key string) error {
 
 // VariableList returns every variable ordered by key.
 func (s *Store) VariableList(ctx context.Context) ([]*store.Variable, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT key, val, description FROM variable ORDER BY key`)
+	rows, err := s.r.QueryContext(ctx, `SELECT key, val, description, is_encrypted FROM variable ORDER BY key`)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +80,7 @@ func (s *Store) VariableList(ctx context.Context) ([]*store.Variable, error) {
 	var out []*store.Variable
 	for rows.Next() {
 		var v store.Variable
-		if err := rows.Scan(&v.Key, &v.Value, &v.Description); err != nil {
+		if err := rows.Scan(&v.Key, &v.Value, &v.Description, &v.IsEncrypted); err != nil {
 			return nil, err
 		}
 		out = append(out, &v)
