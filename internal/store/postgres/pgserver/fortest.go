@@ -72,16 +72,23 @@ func ForTest(t testing.TB) string {
 //	func TestMain(m *testing.M) { pgserver.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	if err := StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
+
+// StopShared stops the shared server if a test started it; for a TestMain
+// that does more than Main.
+func StopShared() error {
 	shared.mu.Lock()
 	srv := shared.srv
 	shared.mu.Unlock()
-	if srv != nil {
-		if err := srv.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = max(code, 1)
-		}
+	if srv == nil {
+		return nil
 	}
-	os.Exit(code)
+	return srv.Stop()
 }
 
 // dbName turns a test's name into the start of a database name that says

@@ -6,7 +6,9 @@
 //
 // Tests use ForTest, which starts one server per test binary and gives each
 // test a database of its own; a test binary's TestMain calls Main so the
-// server is stopped and its directory removed when the tests end.
+// server is stopped and its directory removed when the tests end. A test of
+// what happens when the database goes away starts a server of its own and
+// takes it down with Kill and up again with Restart.
 package pgserver
 
 import (
@@ -38,11 +40,17 @@ type Options struct {
 	// UPDRAFT_PG_BIN names it, or else hack/postgres.sh of this repository
 	// finds (and if need be installs) PostgreSQL and prints it.
 	BinDir string
-	// Fsync keeps the server durable: fsync, synchronous_commit and
-	// full_page_writes on, as in production. Off by default: a throwaway
-	// server loses nothing on a crash, and tests run faster without the
-	// flushes. A benchmark whose numbers must include durable commits sets
-	// it, and reports Server.Fsync.
+	// Fsync keeps the server durable: fsync and full_page_writes on, as in
+	// production. Off by default: a throwaway server loses nothing of value
+	// when its machine crashes, and tests run faster without the flushes. A
+	// benchmark whose numbers must include durable commits sets it, and
+	// reports Server.Fsync.
+	//
+	// Commits are synchronous either way (synchronous_commit on): a commit
+	// is acknowledged once its WAL is written, to the disk with Fsync, else
+	// to the operating system, which costs little. So a server that Kill
+	// crashes keeps every commit it acknowledged, as a production server
+	// does, and a test of an outage sees what production would.
 	Fsync bool
 	// MaxConnections is the server's max_connections; 300 when 0, for a
 	// test binary whose tests and scheduler processes each hold a pool.
@@ -51,12 +59,20 @@ type Options struct {
 
 // Server is a running throwaway server.
 type Server struct {
-	dir    string // the temporary directory: data/, the socket, the log
-	port   int
-	fsync  bool
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the postmaster has exited
-	admin  *pgxpool.Pool
+	dir   string // the temporary directory: data/, the socket, the log
+	port  int
+	fsync bool
+	// What starting the postmaster takes, again at Restart.
+	bin   string
+	cred  *syscall.Credential
+	opts  Options
+	admin *pgxpool.Pool
+
+	// mu guards the postmaster, which Kill ends and Restart replaces.
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when the postmaster has exited
+	stopped bool          // Stop was called: no Restart
 
 	stopOnce sync.Once
 	stopErr  error
@@ -99,8 +115,8 @@ func StartWith(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgserver: %w", err)
 	}
-	s := &Server{dir: dir, fsync: opts.Fsync}
-	if err := s.start(ctx, bin, cred, opts); err != nil {
+	s := &Server{dir: dir, fsync: opts.Fsync, bin: bin, cred: cred, opts: opts}
+	if err := s.start(ctx); err != nil {
 		s.kill()
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("pgserver: %w", err)
@@ -108,7 +124,8 @@ func StartWith(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential, opts Options) error {
+func (s *Server) start(ctx context.Context) error {
+	bin, cred := s.bin, s.cred
 	if err := os.WriteFile(filepath.Join(s.dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return err
 	}
@@ -133,7 +150,7 @@ func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential
 		if err != nil {
 			return err
 		}
-		if err = s.run(ctx, bin, cred, opts); !errors.Is(err, errPortTaken) {
+		if err = s.run(ctx); !errors.Is(err, errPortTaken) {
 			break
 		}
 	}
@@ -152,12 +169,12 @@ func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential
 var errPortTaken = errors.New("port taken")
 
 // run starts the postmaster and waits until it accepts connections.
-func (s *Server) run(ctx context.Context, bin string, cred *syscall.Credential, opts Options) error {
+func (s *Server) run(ctx context.Context) error {
 	durable := "off"
-	if opts.Fsync {
+	if s.opts.Fsync {
 		durable = "on"
 	}
-	maxConns := opts.MaxConnections
+	maxConns := s.opts.MaxConnections
 	if maxConns == 0 {
 		maxConns = 300
 	}
@@ -167,13 +184,13 @@ func (s *Server) run(ctx context.Context, bin string, cred *syscall.Credential, 
 	}
 	defer log.Close()
 	// Not exec.CommandContext: ctx bounds the start, not the server's life.
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", filepath.Join(s.dir, "data"),
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.dir, "data"),
 		"-p", strconv.Itoa(s.port),
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "unix_socket_directories="+s.dir,
 		"-c", "max_connections="+strconv.Itoa(maxConns),
 		"-c", "fsync="+durable,
-		"-c", "synchronous_commit="+durable,
+		"-c", "synchronous_commit=on",
 		"-c", "full_page_writes="+durable,
 		"-c", "timezone=UTC",
 		"-c", "log_timezone=UTC",
@@ -181,7 +198,7 @@ func (s *Server) run(ctx context.Context, bin string, cred *syscall.Credential, 
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential: cred,
+		Credential: s.cred,
 		// SIGQUIT is PostgreSQL's immediate shutdown: the postmaster ends
 		// its backends and removes its shared memory, so nothing outlives
 		// this process. Go sets it after the credentials, which would
@@ -280,13 +297,17 @@ func (s *Server) DropDatabase(ctx context.Context, name string) error {
 }
 
 // Stop stops the server (a fast shutdown: open connections are ended) and
-// removes its directory. It may be called more than once.
+// removes its directory. It may be called more than once, and after Kill.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		if s.admin != nil {
 			s.admin.Close()
 		}
-		s.stopErr = errors.Join(s.stopServer(), os.RemoveAll(s.dir))
+		s.mu.Lock()
+		s.stopped = true
+		err := s.stopServer()
+		s.mu.Unlock()
+		s.stopErr = errors.Join(err, os.RemoveAll(s.dir))
 		if s.stopErr != nil {
 			s.stopErr = fmt.Errorf("pgserver: stop: %w", s.stopErr)
 		}
@@ -295,7 +316,7 @@ func (s *Server) Stop() error {
 }
 
 func (s *Server) stopServer() error {
-	if s.cmd == nil {
+	if !s.running() {
 		return nil
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGINT)
@@ -315,6 +336,89 @@ func (s *Server) kill() {
 	}
 	_ = s.cmd.Process.Kill()
 	<-s.exited
+}
+
+// running reports whether the postmaster runs; s.mu is held, or s is not
+// shared yet.
+func (s *Server) running() bool {
+	if s.cmd == nil {
+		return false
+	}
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// Kill takes the server down as a crash does, for tests of what its
+// clients do while their database is away: an immediate shutdown
+// (SIGQUIT), in which every backend exits at once, its transaction
+// unfinished, and the postmaster follows without a checkpoint. Open
+// connections break, and connects are refused until Restart, which finds
+// the data directory and the port as Kill left them. Every commit the
+// server acknowledged survives (see Options.Fsync). Kill returns once the
+// postmaster and its backends have exited; it does nothing when the server
+// is down already.
+func (s *Server) Kill() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("pgserver: kill: the server was stopped")
+	}
+	if !s.running() {
+		return nil
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGQUIT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("pgserver: kill: %w", err)
+	}
+	// The postmaster waits for its backends, and kills with SIGKILL those
+	// that have not exited after 5s.
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		s.kill()
+		return errors.New("pgserver: kill: postgres did not exit within 30s of SIGQUIT: killed")
+	}
+}
+
+// Restart starts again a server that Kill took down, on the same data
+// directory and port, and waits until it accepts connections: PostgreSQL
+// first recovers from its WAL, as after a crash. ctx bounds the start only.
+// The URLs the server gave out stay valid.
+func (s *Server) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("pgserver: restart: the server was stopped")
+	}
+	if s.running() {
+		return errors.New("pgserver: restart: the server is running; Kill it first")
+	}
+	// Nothing else should take the port, but a Start elsewhere may hold it
+	// for a moment while it checks that the port is free.
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("pgserver: restart: %w", ctx.Err())
+			case <-time.After(time.Second):
+			}
+		}
+		if err = s.run(ctx); !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
+	if err != nil {
+		s.kill()
+		return fmt.Errorf("pgserver: restart on port %d: %w", s.port, err)
+	}
+	// The admin pool's connections died with the old postmaster.
+	s.admin.Reset()
+	return nil
 }
 
 // freePort returns a TCP port of 127.0.0.1 that nothing listens on now.

@@ -65,7 +65,7 @@ func TestStartDatabasesStop(t *testing.T) {
 	srv := start(t, Options{})
 
 	conn := connect(t, srv.URL())
-	for setting, want := range map[string]string{"fsync": "off", "max_connections": "300", "TimeZone": "UTC",
+	for setting, want := range map[string]string{"fsync": "off", "synchronous_commit": "on", "max_connections": "300", "TimeZone": "UTC",
 		"server_encoding": "UTF8", "lc_collate": "C", "listen_addresses": "127.0.0.1"} {
 		if got := show(t, conn, setting); got != want {
 			t.Errorf("%s = %q, want %q", setting, got, want)
@@ -136,6 +136,95 @@ func TestFsyncOption(t *testing.T) {
 		if got := show(t, conn, setting); got != want {
 			t.Errorf("%s = %q, want %q", setting, got, want)
 		}
+	}
+}
+
+// Kill takes a server down as a crash does: open connections break and
+// new ones are refused. Restart brings it back on the same port with every
+// commit it acknowledged, however close to the crash.
+func TestKillRestart(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv := start(t, Options{})
+	url, err := srv.NewDatabase(ctx, "outage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, url)
+	if _, err := conn.Exec(ctx, "CREATE TABLE acked (n int)"); err != nil {
+		t.Fatal(err)
+	}
+	// Many small commits, the last just before the crash: a commit still
+	// in the WAL buffers (synchronous_commit off) would be lost.
+	const rows = 500
+	for i := range rows {
+		if _, err := conn.Exec(ctx, "INSERT INTO acked VALUES ($1)", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.Kill(); err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
+	if err := srv.Kill(); err != nil {
+		t.Errorf("Kill of a server that is down: %v", err)
+	}
+
+	// Down: the open connection is broken, a new one refused, the data
+	// directory kept.
+	if _, err := conn.Exec(ctx, "SELECT 1"); err == nil {
+		t.Error("a connection opened before Kill still works")
+	}
+	attempt, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if c, err := pgx.Connect(attempt, url); err == nil {
+		_ = c.Close(ctx)
+		t.Error("connected to a killed server")
+	}
+	cancel()
+	if _, err := srv.NewDatabase(ctx, "while_down"); err == nil {
+		t.Error("NewDatabase on a killed server: no error")
+	}
+	if _, err := os.Stat(filepath.Join(srv.dir, "data", "PG_VERSION")); err != nil {
+		t.Errorf("data directory after Kill: %v", err)
+	}
+
+	// Up again, at the same address, with every acknowledged commit.
+	if err := srv.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if got := srv.DatabaseURL("outage"); got != url {
+		t.Errorf("URL after Restart = %s, want %s", got, url)
+	}
+	conn = connect(t, url)
+	var n, sum int
+	if err := conn.QueryRow(ctx, "SELECT count(*), coalesce(sum(n), 0) FROM acked").Scan(&n, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if n != rows || sum != rows*(rows-1)/2 {
+		t.Errorf("after Restart: %d rows summing to %d, want %d summing to %d", n, sum, rows, rows*(rows-1)/2)
+	}
+	if _, err := srv.NewDatabase(ctx, "after"); err != nil {
+		t.Errorf("NewDatabase after Restart: %v", err)
+	}
+	if err := srv.Restart(ctx); err == nil {
+		t.Error("Restart of a running server: no error")
+	}
+
+	// Stop after a Kill stops nothing and removes the directory; there is
+	// no Restart after Stop.
+	if err := srv.Kill(); err != nil {
+		t.Fatalf("second Kill: %v", err)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatalf("Stop after Kill: %v", err)
+	}
+	if _, err := os.Stat(srv.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("server directory after Stop: %v, want it removed", err)
+	}
+	if err := srv.Restart(ctx); err == nil {
+		t.Error("Restart after Stop: no error")
+	}
+	if err := srv.Kill(); err == nil {
+		t.Error("Kill after Stop: no error")
 	}
 }
 
