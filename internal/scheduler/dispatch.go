@@ -182,7 +182,8 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 				continue
 			}
 			c.State = dag.TaskQueued
-			c.Rendered, _ = json.Marshal(rendered{Command: req.Argv, Env: req.Env})
+			// The executor gets the real values; the store keeps them masked.
+			c.Rendered, _ = json.Marshal(rendered{Command: maskAll(s.cfg.Mask, req.Argv), Env: maskAll(s.cfg.Mask, req.Env)})
 			changes = append(changes, c)
 			picked = append(picked, &queuedTry{change: c, executor: exName, req: req})
 			free[exName]--
@@ -259,4 +260,12 @@ func (s *Scheduler) executorName(name string) string {
 
 func (s *Scheduler) executorFor(name string) executor.Executor {
 	return s.cfg.Executors[s.executorName(name)]
+}
+
+func maskAll(mask func(string) string, list []string) []string {
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = mask(x)
+	}
+	return out
 }

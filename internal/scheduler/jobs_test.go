@@ -3,6 +3,8 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,5 +177,52 @@ func TestSchedulerJobEndsCleanly(t *testing.T) {
 	jobs, err := b.st.SchedulerJobList(context.Background(), false)
 	if err != nil || len(jobs) != 1 || jobs[0].State != store.JobSuccess || jobs[0].EndDate == nil {
 		t.Fatalf("jobs after a clean stop: %+v %v", jobs, err)
+	}
+}
+
+// lostReply is a store whose first dispatch commits but reports the
+// connection lost, as when the database's answer to the commit never
+// arrives: a fault that cannot be caused on purpose with a real server.
+type lostReply struct {
+	store.Store
+	mu   sync.Mutex
+	lost bool
+}
+
+func (l *lostReply) TaskInstanceDispatch(ctx context.Context, decide func(context.Context, store.DispatchTx) ([]*store.TaskInstanceChange, error)) ([]bool, error) {
+	applied, err := l.Store.TaskInstanceDispatch(ctx, decide)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err == nil && !l.lost && len(applied) > 0 {
+		l.lost = true
+		return nil, fmt.Errorf("commit: %w: connection reset by peer", store.ErrUnavailable)
+	}
+	return applied, err
+}
+
+// Tries queued by a dispatch whose answer was lost are scheduled again
+// under the same try number and run once.
+func TestDispatchWithLostReplyRequeues(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"d": "dag_id: d\ntasks:\n  a: {command: [echo, a]}\n  b: {command: [echo, b]}\n"})
+	r := b.trigger(t, "d", nil)
+	flaky := &lostReply{Store: b.st}
+	s := b.scheduler(t, Config{OnlyRun: r.ID, Tick: 50 * time.Millisecond})
+	s.st = flaky
+	b.runUntil(t, s, func() bool {
+		cur, err := b.st.DagRunGetByID(context.Background(), r.ID)
+		return err == nil && cur.State.Finished()
+	})
+	state, tis := b.states(t, r)
+	if state != dag.DagRunSuccess {
+		t.Fatalf("run ended %s: %s", state, describe(tis))
+	}
+	if !flaky.lost {
+		t.Fatal("no dispatch lost its reply")
+	}
+	for id, ti := range tis {
+		if ti.TryNumber != 1 {
+			t.Errorf("task %s ran as try %d, want 1", id, ti.TryNumber)
+		}
 	}
 }

@@ -117,3 +117,29 @@ func (s *Scheduler) retryDue(ctx context.Context) error {
 	_, err = s.st.TaskInstanceApply(ctx, changes)
 	return err
 }
+
+// requeueUnsubmitted puts back to scheduled the tries this scheduler
+// queued but never handed to an executor: the dispatch's commit reached the
+// database but its answer did not (the connection broke), so dispatch
+// reported an error and submitted nothing. No process ran, so the try
+// number is taken back and nothing counts as lost. Tries handed to an
+// executor are in inflight from the submit until their end.
+func (s *Scheduler) requeueUnsubmitted(ctx context.Context) error {
+	tis, err := s.st.TaskInstanceListByState(ctx, &store.TaskInstanceListParams{
+		States: []dag.TaskState{dag.TaskQueued}, QueuedByJob: s.jobID})
+	if err != nil || len(tis) == 0 {
+		return err
+	}
+	var changes []*store.TaskInstanceChange
+	for _, ti := range tis {
+		if _, ok := s.inflight[tryKey(ti)]; ok {
+			continue
+		}
+		s.log.Warn("queued try was never handed to an executor; scheduling it again", "dag_id", ti.DagID,
+			"run_id", ti.RunID, "task_id", ti.TaskID, "try", ti.TryNumber)
+		changes = append(changes, &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
+			From: []dag.TaskState{dag.TaskQueued}, Try: ti.TryNumber, TryDelta: -1, State: dag.TaskScheduled})
+	}
+	_, err = s.st.TaskInstanceApply(ctx, changes)
+	return err
+}

@@ -49,6 +49,10 @@ type Config struct {
 	// another declares it dead and settles its tries by their retry
 	// policy. Default 30s.
 	HeartbeatTimeout time.Duration
+	// Mask hides secrets in the rendered command and environment the store
+	// keeps of each try, as Airflow redacts its rendered fields; the store
+	// wrapper teaches it the secrets templates read. None when nil.
+	Mask func(string) string
 }
 
 // Transition is a committed state change, for live views and benchmarks.
@@ -111,6 +115,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Mask == nil {
+		cfg.Mask = func(s string) string { return s }
 	}
 	if cfg.Renderer == nil {
 		cfg.Renderer = template.NewRenderer()
@@ -288,6 +295,9 @@ func (s *Scheduler) fullPass(ctx context.Context, dirty map[int64][]string) erro
 	}
 	if err := s.recover(ctx); err != nil {
 		return fmt.Errorf("settle tries of stopped schedulers: %w", err)
+	}
+	if err := s.requeueUnsubmitted(ctx); err != nil {
+		return fmt.Errorf("requeue tries never submitted: %w", err)
 	}
 	if err := s.cancelStale(ctx); err != nil {
 		return fmt.Errorf("cancel tries that moved on: %w", err)
