@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/config"
 	"github.com/updraft-dev/updraft/internal/scheduler"
+	"github.com/updraft-dev/updraft/internal/secret"
 	"github.com/updraft-dev/updraft/internal/spec"
 	"github.com/updraft-dev/updraft/internal/store"
 	"github.com/updraft-dev/updraft/internal/store/postgres"
@@ -65,9 +67,43 @@ func (a *app) store(ctx context.Context) (store.Store, error) {
 		}
 		return nil, err
 	}
-	a.st = st
-	a.versions = scheduler.NewVersions(st, spec.Parse)
-	return st, nil
+	keys, err := a.fernetKeys()
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	// Everything that reads variables and connections goes through the
+	// wrapper: it decrypts them and teaches the masker their secrets.
+	a.st = secret.Wrap(st, keys, a.masker)
+	a.versions = scheduler.NewVersions(a.st, spec.Parse)
+	return a.st, nil
+}
+
+// fernetKeys are the keys that encrypt variables and connections: the
+// configured fernet_key; for the embedded database without one, a key
+// generated into the data directory on first use; on PostgreSQL without
+// one, none (values are kept in clear, as Airflow does without a key).
+func (a *app) fernetKeys() (*secret.Keys, error) {
+	if a.cfg.FernetKey != "" {
+		keys, err := secret.ParseKeys(a.cfg.FernetKey)
+		if err != nil {
+			return nil, fmt.Errorf("fernet_key: %w", err)
+		}
+		return keys, nil
+	}
+	if kind, _, _ := a.cfg.Database(); kind != config.SQLite {
+		a.log.Warn("fernet_key is not set: variables and connection passwords are stored in clear")
+		return nil, nil
+	}
+	key, err := a.dataDirKey("fernet_key", secret.GenerateKey)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := secret.ParseKeys(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(a.cfg.DataDir, "fernet_key"), err)
+	}
+	return keys, nil
 }
 
 // storeWaiting is store for long-running processes: while the database

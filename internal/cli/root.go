@@ -16,6 +16,7 @@ import (
 
 	"github.com/updraft-dev/updraft/internal/config"
 	"github.com/updraft-dev/updraft/internal/scheduler"
+	"github.com/updraft-dev/updraft/internal/secret"
 	"github.com/updraft-dev/updraft/internal/store"
 )
 
@@ -35,11 +36,15 @@ type app struct {
 
 	st       store.Store
 	versions *scheduler.Versions
+	// masker learns the secrets of variables and connections as they are
+	// read, and hides them in what updraft shows.
+	masker *secret.Masker
 }
 
 // Execute runs the command line with args and returns the exit code.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	a := &app{cfg: config.Default(), out: stdout, errOut: stderr, environ: environ}
+	a := &app{cfg: config.Default(), out: stdout, errOut: stderr, environ: environ,
+		masker: secret.NewMasker(secret.MaskerConfig{})}
 	root := a.rootCommand() //nolint:contextcheck // commands take ctx from cmd.Context(), set by ExecuteContext
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -82,10 +87,13 @@ func (a *app) rootCommand() *cobra.Command {
 	f.String("dags-folder", "", "folder of DAG files (default dags)")
 	f.String("database-url", "", "metadata database: sqlite:///path/updraft.db or postgres://user:pass@host:5432/db (default: updraft.db in the data directory)")
 	f.String("log-level", "", "debug, info, warn or error")
+	f.String("api-address", "", "host:port where server and standalone serve the REST API (default :8080)")
 	f.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	root.AddCommand(
 		a.standaloneCommand(),
 		a.schedulerCommand(),
+		a.serverCommand(),
+		a.usersCommand(),
 		a.dagsCommand(),
 		a.tasksCommand(),
 		a.runsCommand(),
@@ -112,7 +120,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 	flags := cmd.Flags()
 	for flag, dst := range map[string]*string{
 		"data-dir": &a.cfg.DataDir, "dags-folder": &a.cfg.DagsFolder,
-		"database-url": &a.cfg.DatabaseURL, "log-level": &a.cfg.LogLevel,
+		"database-url": &a.cfg.DatabaseURL, "log-level": &a.cfg.LogLevel, "api-address": &a.cfg.APIAddress,
 	} {
 		if flags.Changed(flag) {
 			*dst, _ = flags.GetString(flag)

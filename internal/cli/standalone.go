@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -70,6 +71,7 @@ func (a *app) newScheduler(st store.Store, ex executor.Executor, onlyRun int64, 
 
 		HeartbeatInterval: a.cfg.SchedulerHeartbeatInterval,
 		HeartbeatTimeout:  a.cfg.SchedulerHeartbeatTimeout,
+		Mask:              a.masker.Mask,
 	})
 }
 
@@ -101,18 +103,46 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 	if err != nil {
 		return err
 	}
+	var ln net.Listener
+	if mode == "standalone" {
+		if err := a.ensureAdmin(ctx, st); err != nil {
+			return err
+		}
+		if ln, err = net.Listen("tcp", a.cfg.APIAddress); err != nil {
+			return fmt.Errorf("api_address %s: %w", a.cfg.APIAddress, err)
+		}
+	}
 	fmt.Fprintf(a.errOut, "updraft %s %s\n  data dir:    %s\n  database:    %s\n  dags folder: %s (%d files parsed, %d with errors, in %s)\n  parallelism: %d\n",
 		mode, Version, a.cfg.DataDir, a.databaseName(), a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration), a.cfg.Parallelism)
-	// The watcher stops with the scheduler, also when the scheduler stops
-	// on an error of its own.
+	if ln != nil {
+		fmt.Fprintf(a.errOut, "  api:         http://%s/api/v2\n", ln.Addr())
+	}
+	// The watcher and the API stop with the scheduler, also when the
+	// scheduler stops on an error of its own.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- src.Watch(ctx, s.Wake) }()
+	apiDone := make(chan error, 1)
+	if ln != nil {
+		go func() {
+			err := a.serveAPI(ctx, st, ln, s.Wake)
+			if err != nil {
+				a.log.Error("API server stopped", "err", err)
+				cancel()
+			}
+			apiDone <- err
+		}()
+	} else {
+		apiDone <- nil
+	}
 	runErr := s.Run(ctx)
 	cancel()
 	if err := <-watchDone; err != nil && ctx.Err() == nil {
 		a.log.Error("DAG folder watch stopped", "err", err)
+	}
+	if err := <-apiDone; err != nil && runErr == nil {
+		runErr = err
 	}
 	fmt.Fprintln(a.errOut, "updraft", mode, "stopped")
 	return runErr

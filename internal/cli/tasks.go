@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,16 +110,8 @@ func (a *app) tasksClear() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ids, err := ClearSelection(d, args[2:], downstream)
-			if err != nil {
-				return err
-			}
-			retries := map[string]int{}
-			for _, t := range d.Tasks {
-				retries[t.ID] = t.Retries
-			}
-			cleared, err := st.TaskInstanceClear(ctx, &store.TaskInstanceClearParams{RunPK: r.ID, TaskIDs: ids,
-				OnlyFailed: onlyFailed, Retries: retries})
+			cleared, err := scheduler.Clear(ctx, st, &scheduler.ClearParams{Run: r, Dag: d, TaskIDs: args[2:],
+				Downstream: downstream, OnlyFailed: onlyFailed})
 			if err != nil {
 				return err
 			}
@@ -131,32 +124,6 @@ func (a *app) tasksClear() *cobra.Command {
 	cmd.Flags().BoolVarP(&downstream, "downstream", "d", false, "also clear the tasks downstream of the named ones")
 	cmd.Flags().BoolVarP(&onlyFailed, "only-failed", "f", false, "only clear failed and upstream_failed task instances")
 	return cmd
-}
-
-// ClearSelection names the tasks to clear: the named ones (all when none),
-// and their downstream when asked.
-func ClearSelection(d *dag.DAG, taskIDs []string, downstream bool) ([]string, error) {
-	if len(taskIDs) == 0 {
-		return nil, nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, id := range taskIDs {
-		if d.Task(id) == nil {
-			return nil, fmt.Errorf("dag %s has no task %q", d.ID, id)
-		}
-		ids := []string{id}
-		if downstream {
-			ids = append(ids, d.Graph().Descendants(id)...)
-		}
-		for _, x := range ids {
-			if !seen[x] {
-				seen[x] = true
-				out = append(out, x)
-			}
-		}
-	}
-	return out, nil
 }
 
 func (a *app) tasksLogs() *cobra.Command {
@@ -181,7 +148,15 @@ func (a *app) tasksLogs() *cobra.Command {
 			}
 			key := logstore.Key{DagID: r.DagID, RunID: r.RunID, TaskID: ti.TaskID, MapIndex: -1, TryNumber: try}
 			logs := logstore.FileStore{Dir: a.cfg.LogDir()}
-			return followLog(ctx, logs, key, a.out, func() bool {
+			// Reading the variables and connections teaches the masker
+			// their secrets, which the log then shows as ***.
+			if _, err := st.VariableList(ctx); err != nil {
+				return err
+			}
+			if _, err := st.ConnectionList(ctx); err != nil {
+				return err
+			}
+			return followLog(ctx, logs, key, a.out, a.masker.Mask, func() bool {
 				if !follow {
 					return true
 				}
@@ -197,17 +172,26 @@ func (a *app) tasksLogs() *cobra.Command {
 
 // followLog copies a try's log to w from the start, and goes on reading
 // while done() says the try may still write.
-func followLog(ctx context.Context, logs logstore.FileStore, key logstore.Key, w io.Writer, done func() bool) error {
+// followLog prints a try's log, masked line by line (a secret is never
+// split between two writes), until done says the try ended.
+func followLog(ctx context.Context, logs logstore.FileStore, key logstore.Key, w io.Writer, mask func(string) string, done func() bool) error {
 	var off int64
+	var pending []byte
 	for {
 		finished := done()
 		b, next, err := logs.Read(key, off, 0)
 		if err != nil && !errors.Is(err, logstore.ErrNotFound) {
 			return err
 		}
-		if _, err := w.Write(b); err != nil {
+		pending = append(pending, b...)
+		cut := bytes.LastIndexByte(pending, '\n') + 1
+		if finished {
+			cut = len(pending)
+		}
+		if _, err := io.WriteString(w, mask(string(pending[:cut]))); err != nil {
 			return err
 		}
+		pending = pending[cut:]
 		off = next
 		if finished {
 			if errors.Is(err, logstore.ErrNotFound) && off == 0 {
@@ -312,7 +296,7 @@ func (a *app) testTask(ctx context.Context, st store.Store, d *dag.DAG, task *da
 	var fin executor.Event
 	finished := false
 	key := logstore.Key{DagID: d.ID, RunID: runID, TaskID: task.ID, MapIndex: -1, TryNumber: 1}
-	err = followLog(ctx, logs, key, a.out, func() bool {
+	err = followLog(ctx, logs, key, a.out, a.masker.Mask, func() bool {
 		for !finished {
 			select {
 			case ev := <-ex.Events():

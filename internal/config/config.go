@@ -53,6 +53,22 @@ type Config struct {
 	// DagsArePausedAtCreation pauses DAGs the first time they are seen, as
 	// Airflow's setting of the same name does.
 	DagsArePausedAtCreation bool `yaml:"dags_are_paused_at_creation"`
+	// APIAddress is where `updraft server` and `updraft standalone` serve
+	// the REST API: host:port.
+	APIAddress string `yaml:"api_address"`
+	// SecretKey signs API tokens. Every API server of one deployment needs
+	// the same key; when empty, one is generated into the data directory.
+	SecretKey string `yaml:"secret_key"`
+	// FernetKey encrypts variables and connection passwords at rest: one
+	// key, or several separated by commas (the first encrypts, any
+	// decrypts), as Airflow's [core] fernet_key, whose keys it reuses. When
+	// empty, the embedded database gets a key generated into the data
+	// directory; on PostgreSQL, values are stored in clear.
+	FernetKey string `yaml:"fernet_key"`
+	// APITokenTTL is how long a token from POST /auth/token is valid.
+	APITokenTTL time.Duration `yaml:"api_token_ttl"`
+	// APIMaxBodyBytes caps the size of a request body.
+	APIMaxBodyBytes int64 `yaml:"api_max_body_bytes"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
@@ -73,6 +89,9 @@ func Default() Config {
 		SchedulerHeartbeatInterval: 2 * time.Second,
 		SchedulerHeartbeatTimeout:  30 * time.Second,
 		KillGrace:                  10 * time.Second,
+		APIAddress:                 ":8080",
+		APITokenTTL:                24 * time.Hour,
+		APIMaxBodyBytes:            1 << 20,
 		LogLevel:                   "info",
 		LogFormat:                  "text",
 	}
@@ -132,12 +151,12 @@ func setField(f reflect.Value, s string) error {
 		f.SetInt(int64(d))
 	case string:
 		f.SetString(s)
-	case int:
-		n, err := strconv.Atoi(s)
+	case int, int64:
+		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer", s)
 		}
-		f.SetInt(int64(n))
+		f.SetInt(n)
 	case bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -187,6 +206,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %s", name, d))
 		}
 	}
+	if c.APITokenTTL <= 0 {
+		errs = append(errs, fmt.Errorf("api_token_ttl: must be positive, got %s", c.APITokenTTL))
+	}
+	if c.APIMaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("api_max_body_bytes: must be at least 1024, got %d", c.APIMaxBodyBytes))
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		errs = append(errs, errors.New("secret_key: must be at least 32 characters"))
+	}
 	if c.SchedulerHeartbeatTimeout <= c.SchedulerHeartbeatInterval {
 		errs = append(errs, fmt.Errorf("scheduler_heartbeat_timeout: must be longer than scheduler_heartbeat_interval (%s), got %s",
 			c.SchedulerHeartbeatInterval, c.SchedulerHeartbeatTimeout))
@@ -227,3 +255,26 @@ func RedactURL(u string) string {
 
 // LogDir is where task logs are written.
 func (c *Config) LogDir() string { return filepath.Join(c.DataDir, "logs") }
+
+// secretSettings are the settings never shown: they are keys.
+var secretSettings = map[string]bool{"secret_key": true, "fernet_key": true}
+
+// Public lists every setting as key and text value, for display: keys
+// hidden and the database URL's password redacted.
+func (c *Config) Public() [][2]string {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	var out [][2]string
+	for i := range t.NumField() {
+		key := t.Field(i).Tag.Get("yaml")
+		val := fmt.Sprint(v.Field(i).Interface())
+		switch {
+		case secretSettings[key] && val != "":
+			val = "< hidden >"
+		case key == "database_url":
+			val = RedactURL(val)
+		}
+		out = append(out, [2]string{key, val})
+	}
+	return out
+}

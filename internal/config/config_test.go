@@ -81,3 +81,25 @@ func TestHeartbeatTimeoutAboveInterval(t *testing.T) {
 		t.Errorf("validate error %v: want scheduler_heartbeat_timeout named", err)
 	}
 }
+
+func TestPublicHidesSecrets(t *testing.T) {
+	c := Default()
+	c.SecretKey = strings.Repeat("s", 40)
+	c.FernetKey = "abc"
+	c.DatabaseURL = "postgres://bob:hunter2@db/x"
+	got := map[string]string{}
+	for _, kv := range c.Public() {
+		got[kv[0]] = kv[1]
+	}
+	for _, k := range []string{"secret_key", "fernet_key"} {
+		if got[k] != "< hidden >" {
+			t.Errorf("%s shown as %q", k, got[k])
+		}
+	}
+	if strings.Contains(got["database_url"], "hunter2") {
+		t.Errorf("database_url shows the password: %s", got["database_url"])
+	}
+	if got["parallelism"] != "32" {
+		t.Errorf("parallelism = %q", got["parallelism"])
+	}
+}

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
+
+	"github.com/updraft-dev/updraft/internal/store"
+)
+
+// tokenAudience is the aud claim of updraft's tokens; a token made for
+// another service with the same key is refused.
+const tokenAudience = "updraft"
+
+// claims are what a token carries. The role is not among them: the user is
+// read from the store on every request, so a deleted or deactivated user,
+// or a changed role, takes effect at once.
+type claims struct {
+	jwt.RegisteredClaims
+}
+
+// issueToken signs a token for a user.
+func (s *Server) issueToken(username string) (string, error) {
+	now := s.cfg.Now()
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	c := claims{RegisteredClaims: jwt.RegisteredClaims{
+		Subject:   username,
+		Audience:  jwt.ClaimStrings{tokenAudience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		NotBefore: jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.TokenTTL)),
+		ID:        hex.EncodeToString(id),
+	}}
+	return jwt.NewWithClaims(jwt.SigningMethodHS512, c).SignedString(s.cfg.Secret)
+}
+
+// authenticate returns the active user a request's bearer token names.
+func (s *Server) authenticate(r *http.Request) (*store.User, error) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "bearer") || token == "" {
+		return nil, errorf(http.StatusUnauthorized, "Not authenticated")
+	}
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS512.Alg()}),
+		jwt.WithAudience(tokenAudience),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(s.cfg.Now),
+	)
+	if err != nil {
+		msg := "Invalid JWT token"
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			msg = "Token has expired"
+		}
+		return nil, errorf(http.StatusUnauthorized, "%s", msg)
+	}
+	u, err := s.st.UserGet(r.Context(), c.Subject)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Active) {
+		return nil, errorf(http.StatusUnauthorized, "Invalid JWT token")
+	}
+	return u, err
+}
+
+// bcryptCost is the work factor of new password hashes. Tests lower it:
+// each hash or check costs about half a second of CPU at the default.
+var bcryptCost = bcrypt.DefaultCost
+
+// dummyHash is compared against when a username is unknown, so a login
+// takes as long whether or not the user exists.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("updraft-no-such-user"), bcryptCost)
+	return h
+})
+
+// login checks a username and password.
+func (s *Server) login(ctx context.Context, username, password string) (*store.User, error) {
+	u, err := s.st.UserGet(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	hash := dummyHash()
+	if u != nil {
+		hash = []byte(u.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil || !u.Active {
+		return nil, errorf(http.StatusUnauthorized, "Invalid username or password")
+	}
+	return u, nil
+}
+
+// HashPassword hashes a password for the store.
+func HashPassword(password string) (string, error) {
+	if len(password) < 8 {
+		return "", errors.New("password: at least 8 characters")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("password: %w", err)
+	}
+	return string(h), nil
+}
+
+// loginLimiter limits login attempts per client address and per username:
+// a burst, then one attempt per interval. Both must allow an attempt, so
+// neither spreading attempts over usernames nor over addresses helps.
+type loginLimiter struct {
+	mu       sync.Mutex
+	burst    int
+	interval time.Duration
+	keys     map[string]*limiterEntry
+	now      func() time.Time
+}
+
+type limiterEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLoginLimiter(burst int, interval time.Duration, now func() time.Time) *loginLimiter {
+	return &loginLimiter{burst: burst, interval: interval, keys: map[string]*limiterEntry{}, now: now}
+}
+
+// allow takes an attempt for the request's address and the username, or
+// returns how long to wait.
+func (l *loginLimiter) allow(r *http.Request, username string) (bool, time.Duration) {
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	// Entries idle long enough to be full again are forgotten, so the map
+	// does not grow with every address ever seen.
+	if len(l.keys) > 10000 {
+		for k, e := range l.keys {
+			if now.Sub(e.seen) > time.Duration(l.burst)*l.interval {
+				delete(l.keys, k)
+			}
+		}
+	}
+	var wait time.Duration
+	var reserved []*rate.Reservation
+	for _, k := range []string{"addr:" + addr, "user:" + username} {
+		e := l.keys[k]
+		if e == nil {
+			e = &limiterEntry{lim: rate.NewLimiter(rate.Every(l.interval), l.burst)}
+			l.keys[k] = e
+		}
+		e.seen = now
+		res := e.lim.ReserveN(now, 1)
+		if d := res.DelayFrom(now); d > 0 {
+			wait = max(wait, d)
+		}
+		reserved = append(reserved, res)
+	}
+	if wait > 0 {
+		for _, res := range reserved {
+			res.CancelAt(now)
+		}
+		return false, wait
+	}
+	return true, 0
+}
