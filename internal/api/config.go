@@ -25,6 +25,12 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, c *call) erro
 	if opts == nil {
 		opts = []ConfigOption{}
 	}
+	return writeConfig(w, r, opts)
+}
+
+// writeConfig answers with settings of the one section, core, as JSON or
+// as the text of a configuration file.
+func writeConfig(w http.ResponseWriter, r *http.Request, opts []ConfigOption) error {
 	accept := r.Header.Get("Accept")
 	switch {
 	case accept == "" || strings.Contains(accept, "application/json") || strings.Contains(accept, "*/*"):

@@ -129,6 +129,10 @@ func (s *Server) handlers() map[string]handler {
 		"patch_pool":  s.patchPool,
 		"delete_pool": s.deletePool,
 
-		"get_config": s.getConfig,
+		"get_config":       s.getConfig,
+		"get_config_value": s.getConfigValue,
+		"patch_dags":       s.patchDags,
+		"get_dag_stats":    s.getDagStats,
+		"get_jobs":         s.getJobs,
 	}
 }

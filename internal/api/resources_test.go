@@ -261,6 +261,13 @@ func TestVariablesConnectionsPools(t *testing.T) {
 			}
 		}},
 		{name: "user may not read config", method: "GET", path: "/api/v2/config", role: "User", status: 403},
+		{name: "config value", method: "GET", path: "/api/v2/config/section/core/option/parallelism", role: "Op", status: 200,
+			check: func(t *testing.T, b map[string]any) {
+				if !strings.Contains(fmt.Sprint(b["sections"]), "value:32") {
+					t.Errorf("sections %v", b["sections"])
+				}
+			}},
+		{name: "config value unknown", method: "GET", path: "/api/v2/config/section/core/option/nope", role: "Op", status: 404},
 	})
 	// The password is stored, only never shown.
 	c, err := e.st.ConnectionList(t.Context())

@@ -10,7 +10,7 @@ import "github.com/updraft-dev/updraft/internal/store"
 // users.
 var rolePermissions = func() map[string]map[string]bool {
 	viewer := []string{
-		"DAG:read", "DAG_RUN:read", "TASK_INSTANCE:read", "TASK_LOG:read", "XCOM:read", "IMPORT_ERROR:read",
+		"DAG:read", "DAG_RUN:read", "TASK_INSTANCE:read", "TASK_LOG:read", "XCOM:read", "IMPORT_ERROR:read", "JOB:read",
 	}
 	user := append(append([]string{}, viewer...),
 		"DAG:edit", "DAG_RUN:create", "DAG_RUN:edit", "DAG_RUN:delete",

@@ -191,8 +191,17 @@ func TestDags(t *testing.T) {
 			body: map[string]any{"is_paused": true}, status: 403, check: detailMentions("Viewer")},
 		{name: "pause", method: "PATCH", path: "/api/v2/dags/ml_pipeline", role: "User",
 			body: map[string]any{"is_paused": true}, status: 200, check: func(t *testing.T, b map[string]any) { field(t, b, "is_paused", true) }},
-		{name: "paused filter", method: "GET", path: "/api/v2/dags?paused=true", role: "Viewer", status: 200,
+		{name: "pause by tag", method: "PATCH", path: "/api/v2/dags?tags=schedule", role: "User",
+			body: map[string]any{"is_paused": true}, status: 200, check: func(t *testing.T, b map[string]any) {
+				field(t, b, "total_entries", 1)
+				field(t, b["dags"].([]any)[0].(map[string]any), "is_paused", true)
+			}},
+		{name: "stats", method: "GET", path: "/api/v2/dagStats?dag_ids=ml_pipeline", role: "Viewer", status: 200,
 			check: func(t *testing.T, b map[string]any) { field(t, b, "total_entries", 1) }},
+		{name: "jobs", method: "GET", path: "/api/v2/jobs?job_state=running", role: "Viewer", status: 200,
+			check: func(t *testing.T, b map[string]any) { field(t, b, "total_entries", 0) }},
+		{name: "paused filter", method: "GET", path: "/api/v2/dags?paused=true", role: "Viewer", status: 200,
+			check: func(t *testing.T, b map[string]any) { field(t, b, "total_entries", 2) }},
 		{name: "pause with a wrong type", method: "PATCH", path: "/api/v2/dags/ml_pipeline", role: "User",
 			body: map[string]any{"is_paused": "yes"}, status: 422, check: detailMentions("is_paused")},
 		{name: "pause with an unknown field", method: "PATCH", path: "/api/v2/dags/ml_pipeline", role: "User",
