@@ -137,7 +137,9 @@ func (e *env) do(method, path, role string, body any) *response {
 		}
 	}
 	req := httptest.NewRequest(method, path, rd)
-	if body != nil {
+	if b, ok := body.(string); ok && !strings.HasPrefix(strings.TrimSpace(b), "{") {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if role != "" {

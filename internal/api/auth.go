@@ -114,8 +114,9 @@ func HashPassword(password string) (string, error) {
 }
 
 // loginLimiter limits login attempts per client address and per username:
-// a burst, then one attempt per interval. Both must allow an attempt, so
-// neither spreading attempts over usernames nor over addresses helps.
+// a burst, then one attempt per interval. An attempt takes from its
+// address's bucket first; a failed one also from the username's, so
+// spreading guesses over addresses does not help either.
 type loginLimiter struct {
 	mu       sync.Mutex
 	burst    int
@@ -129,49 +130,111 @@ type limiterEntry struct {
 	seen time.Time
 }
 
+// maxLimiterKeys bounds the limiter's memory: past it, entries idle long
+// enough to be full again go, then any.
+const maxLimiterKeys = 10000
+
 func newLoginLimiter(burst int, interval time.Duration, now func() time.Time) *loginLimiter {
 	return &loginLimiter{burst: burst, interval: interval, keys: map[string]*limiterEntry{}, now: now}
 }
 
-// allow takes an attempt for the request's address and the username, or
-// returns how long to wait.
-func (l *loginLimiter) allow(r *http.Request, username string) (bool, time.Duration) {
+func clientAddr(r *http.Request) string {
 	addr, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		addr = r.RemoteAddr
+		return r.RemoteAddr
 	}
+	return addr
+}
+
+// take takes one attempt from a key's bucket, or says how long to wait.
+func (l *loginLimiter) take(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	// Entries idle long enough to be full again are forgotten, so the map
-	// does not grow with every address ever seen.
-	if len(l.keys) > 10000 {
-		for k, e := range l.keys {
-			if now.Sub(e.seen) > time.Duration(l.burst)*l.interval {
-				delete(l.keys, k)
-			}
+	e := l.keys[key]
+	if e == nil {
+		if len(l.keys) >= maxLimiterKeys {
+			l.evict(now)
 		}
+		e = &limiterEntry{lim: rate.NewLimiter(rate.Every(l.interval), l.burst)}
+		l.keys[key] = e
 	}
-	var wait time.Duration
-	var reserved []*rate.Reservation
-	for _, k := range []string{"addr:" + addr, "user:" + username} {
-		e := l.keys[k]
-		if e == nil {
-			e = &limiterEntry{lim: rate.NewLimiter(rate.Every(l.interval), l.burst)}
-			l.keys[k] = e
-		}
-		e.seen = now
-		res := e.lim.ReserveN(now, 1)
-		if d := res.DelayFrom(now); d > 0 {
-			wait = max(wait, d)
-		}
-		reserved = append(reserved, res)
-	}
-	if wait > 0 {
-		for _, res := range reserved {
-			res.CancelAt(now)
-		}
-		return false, wait
+	e.seen = now
+	res := e.lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
 	}
 	return true, 0
+}
+
+// wait says how long a key must wait before its next attempt, taking none.
+func (l *loginLimiter) wait(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.keys[key]
+	if e == nil {
+		return 0
+	}
+	now := l.now()
+	res := e.lim.ReserveN(now, 1)
+	d := res.DelayFrom(now)
+	res.CancelAt(now)
+	return d
+}
+
+// evict drops the entries idle long enough to be full again, and if none
+// is, half of all: under a flood of new keys memory stays bounded.
+func (l *loginLimiter) evict(now time.Time) {
+	full := time.Duration(l.burst) * l.interval
+	for k, e := range l.keys {
+		if now.Sub(e.seen) > full {
+			delete(l.keys, k)
+		}
+	}
+	for k := range l.keys {
+		if len(l.keys) < maxLimiterKeys/2 {
+			break
+		}
+		delete(l.keys, k)
+	}
+}
+
+// createToken is POST /auth/token: a username and password for a JWT,
+// limited per client address and, for failures, per username.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	var body struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := c.decode(&body); err != nil {
+		return err
+	}
+	tooMany := func(wait time.Duration) error {
+		secs := int(wait.Seconds()) + 1
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		return errorf(http.StatusTooManyRequests, "Too many login attempts; try again in %d s", secs)
+	}
+	if d := s.limiter.wait("user:" + body.Username); d > 0 {
+		return tooMany(d)
+	}
+	if ok, d := s.limiter.take("addr:" + clientAddr(r)); !ok {
+		return tooMany(d)
+	}
+	u, err := s.login(r.Context(), body.Username, body.Password)
+	if err != nil {
+		// Only failures count against a username, so its owner is not
+		// locked out by their own logins.
+		s.limiter.take("user:" + body.Username)
+		return err
+	}
+	token, err := s.issueToken(u.Username)
+	if err != nil {
+		return err
+	}
+	if err := s.st.UserSetLastLogin(r.Context(), u.Username, s.now()); err != nil {
+		s.log.Warn("cannot record a login", "user", u.Username, "err", err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"access_token": token})
+	return nil
 }

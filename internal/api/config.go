@@ -48,3 +48,19 @@ func writeConfig(w http.ResponseWriter, r *http.Request, opts []ConfigOption) er
 	}
 	return nil
 }
+
+func (s *Server) getConfigValue(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := newQuery(r, c.op).err(); err != nil {
+		return err
+	}
+	section, option := r.PathValue("section"), r.PathValue("option")
+	if section != "core" {
+		return notFound("Section %s not found.", section)
+	}
+	for _, o := range s.cfg.Settings {
+		if o.Key == option {
+			return writeConfig(w, r, []ConfigOption{o})
+		}
+	}
+	return notFound("Option [%s/%s] not found.", section, option)
+}

@@ -58,7 +58,7 @@ func (s *Server) getConnections(w http.ResponseWriter, r *http.Request, c *call)
 	if !ok {
 		q.fail("value_error", "order_by must be id, connection_id, conn_type or host, optionally with a leading -", "order_by")
 	}
-	pattern := strings.ToLower(q.str("connection_id_pattern"))
+	pattern := strings.ToLower(searchPattern(q.str("connection_id_pattern")))
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -154,9 +154,36 @@ func (b *connectionBody) apply(c *store.Connection, mask []string) error {
 		c.Password = str(b.Password)
 	}
 	if set("extra") {
-		c.Extra = str(b.Extra)
+		c.Extra = keepMaskedExtra(str(b.Extra), c.Extra)
 	}
 	return nil
+}
+
+// keepMaskedExtra returns a new extra in which each top-level value given
+// as *** (as the API shows a sensitive one) keeps the stored value, so a
+// connection read and sent back loses none of its secrets.
+func keepMaskedExtra(extra, stored string) string {
+	var obj, old map[string]any
+	if !strings.Contains(extra, secret.Replacement) || json.Unmarshal([]byte(extra), &obj) != nil ||
+		json.Unmarshal([]byte(stored), &old) != nil {
+		return extra
+	}
+	kept := false
+	for k, v := range obj {
+		if v == secret.Replacement {
+			if ov, ok := old[k]; ok {
+				obj[k], kept = ov, true
+			}
+		}
+	}
+	if !kept {
+		return extra
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return extra
+	}
+	return string(b)
 }
 
 func (s *Server) postConnection(w http.ResponseWriter, r *http.Request, c *call) error {

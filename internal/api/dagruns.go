@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -55,7 +56,7 @@ func (s *Server) writeRuns(w http.ResponseWriter, r *http.Request, p *store.DagR
 		if err != nil {
 			return err
 		}
-		out = append(out, toDagRun(run, v))
+		out = append(out, s.toDagRun(run, v))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dag_runs": out, "total_entries": total})
 	return nil
@@ -132,8 +133,15 @@ func (s *Server) writeRun(w http.ResponseWriter, r *http.Request, run *store.Dag
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toDagRun(run, v))
+	writeJSON(w, http.StatusOK, s.toDagRun(run, v))
 	return nil
+}
+
+// toDagRun renders a run with its conf redacted.
+func (s *Server) toDagRun(run *store.DagRun, v *store.DagVersion) dagRunResponse {
+	out := toDagRun(run, v)
+	out.Conf = s.maskJSON(out.Conf)
+	return out
 }
 
 func (s *Server) getDagRun(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -171,7 +179,7 @@ func (s *Server) triggerDagRun(w http.ResponseWriter, r *http.Request, c *call) 
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return errorf(http.StatusConflict, "A DAG run with dag_id `%s` and this run_id or logical date already exists", row.DagID)
-	case errors.Is(err, scheduler.ErrInvalidConf):
+	case errors.Is(err, scheduler.ErrInvalidConf), errors.Is(err, scheduler.ErrInvalidRunID):
 		return badRequest("%v", err)
 	case errors.Is(err, store.ErrNotFound):
 		return badRequest("DAG `%s` cannot be triggered: %v", row.DagID, err)
@@ -202,10 +210,10 @@ func (s *Server) patchDagRun(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	if body.Note != nil && (len(mask) == 0 || contains(mask, "note")) {
+	if body.Note != nil && (len(mask) == 0 || slices.Contains(mask, "note")) {
 		return badRequest("notes are not kept by updraft")
 	}
-	if body.State == nil || (len(mask) > 0 && !contains(mask, "state")) {
+	if body.State == nil || (len(mask) > 0 && !slices.Contains(mask, "state")) {
 		return s.writeRun(w, r, run)
 	}
 	state := dag.DagRunState(*body.State)
@@ -270,15 +278,6 @@ func (s *Server) endUnfinished(r *http.Request, run *store.DagRun, state dag.Dag
 	return err
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Server) deleteDagRun(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := newQuery(r, c.op).err(); err != nil {
 		return err
@@ -324,7 +323,7 @@ func (s *Server) clearDagRun(w http.ResponseWriter, r *http.Request, c *call) er
 	if body.DryRun {
 		out := make([]taskInstanceResponse, 0, len(tis))
 		for _, ti := range tis {
-			out = append(out, toTaskInstance(ti))
+			out = append(out, s.toTaskInstance(ti))
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"task_instances": out, "total_entries": len(out)})
 		return nil
@@ -337,4 +336,46 @@ func (s *Server) clearDagRun(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	return s.writeRun(w, r, run)
+}
+
+type dagStatsState struct {
+	State string `json:"state"`
+	Count int    `json:"count"`
+}
+
+func (s *Server) getDagStats(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := newQuery(r, c.op)
+	ids := q.list("dag_ids")
+	if err := q.err(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		rows, _, err := s.st.DagQuery(r.Context(), &store.DagQueryParams{})
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			ids = append(ids, row.DagID)
+		}
+	}
+	type stats struct {
+		DagID          string          `json:"dag_id"`
+		DagDisplayName string          `json:"dag_display_name"`
+		Stats          []dagStatsState `json:"stats"`
+	}
+	out := make([]stats, 0, len(ids))
+	for _, id := range ids {
+		st := stats{DagID: id, DagDisplayName: id, Stats: []dagStatsState{}}
+		for _, state := range []dag.DagRunState{dag.DagRunQueued, dag.DagRunRunning, dag.DagRunSuccess, dag.DagRunFailed} {
+			_, n, err := s.st.DagRunQuery(r.Context(), &store.DagRunQueryParams{DagIDs: []string{id},
+				States: []dag.DagRunState{state}, Page: store.Page{Limit: 1}})
+			if err != nil {
+				return err
+			}
+			st.Stats = append(st.Stats, dagStatsState{State: string(state), Count: n})
+		}
+		out = append(out, st)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dags": out, "total_entries": len(out)})
+	return nil
 }

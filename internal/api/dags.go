@@ -14,7 +14,7 @@ import (
 
 func (s *Server) getDags(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r, c.op)
-	p := &store.DagQueryParams{Tags: q.list("tags"), DagIDPattern: q.str("dag_id_pattern"), Paused: q.boolean("paused")}
+	p := &store.DagQueryParams{Tags: q.list("tags"), DagIDPattern: searchPattern(q.str("dag_id_pattern")), Paused: q.boolean("paused")}
 	p.Limit, p.Offset, p.OrderBy = q.page(s.cfg.MaxPageLimit, "dag_id")
 	mode := q.str("tags_match_mode")
 	q.oneOf("tags_match_mode", q.list("tags_match_mode"), "any", "all")
@@ -395,7 +395,7 @@ func (s *Server) getDagTags(w http.ResponseWriter, r *http.Request, c *call) err
 	q := newQuery(r, c.op)
 	limit, offset, order := q.page(s.cfg.MaxPageLimit, "name")
 	q.oneOf("order_by", []string{order}, "name", "-name")
-	pattern := strings.ToLower(q.str("tag_name_pattern"))
+	pattern := strings.ToLower(searchPattern(q.str("tag_name_pattern")))
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -429,22 +429,40 @@ func pageOf[T any](all []T, limit, offset int) []T {
 }
 
 // likeMatch matches s against a SQL LIKE pattern: % any run, _ one rune.
+// Dynamic programming over the runes, so no pattern takes more than
+// len(pattern)·len(s) steps.
 func likeMatch(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '%':
-		for i := 0; i <= len(s); i++ {
-			if likeMatch(pattern[1:], s[i:]) {
-				return true
+	t := []rune(s)
+	// row[j]: the pattern so far matches t[:j].
+	row := make([]bool, len(t)+1)
+	row[0] = true
+	for _, c := range pattern {
+		next := make([]bool, len(t)+1)
+		if c == '%' {
+			next[0] = row[0]
+		}
+		for j := 1; j <= len(t); j++ {
+			switch c {
+			case '%':
+				next[j] = row[j] || next[j-1]
+			case '_':
+				next[j] = row[j-1]
+			default:
+				next[j] = row[j-1] && t[j-1] == c
 			}
 		}
-		return false
-	case '_':
-		return s != "" && likeMatch(pattern[1:], s[1:])
+		row = next
 	}
-	return s != "" && s[0] == pattern[0] && likeMatch(pattern[1:], s[1:])
+	return row[len(t)]
+}
+
+// searchPattern turns a *_pattern parameter into a LIKE pattern as Airflow
+// does: it matches anywhere in the name (%value%), and ~ matches all.
+func searchPattern(v string) string {
+	if v == "" || v == allDags {
+		return ""
+	}
+	return "%" + v + "%"
 }
 
 type importErrorResponse struct {
@@ -521,7 +539,12 @@ func (s *Server) getDagVersions(w http.ResponseWriter, r *http.Request, c *call)
 	var p store.Page
 	p.Limit, p.Offset, p.OrderBy = q.page(s.cfg.MaxPageLimit, "id")
 	// id orders as version_number does: both grow with each version.
-	p.OrderBy = strings.Replace(p.OrderBy, "id", "version_number", 1)
+	switch p.OrderBy {
+	case "id":
+		p.OrderBy = "version_number"
+	case "-id":
+		p.OrderBy = "-version_number"
+	}
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -573,4 +596,46 @@ func orderByError(err error) error {
 			oe.Field, strings.Join(oe.Allowed, ", "))
 	}
 	return err
+}
+
+func (s *Server) patchDags(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := newQuery(r, c.op)
+	p := &store.DagQueryParams{Tags: q.list("tags"), DagIDPattern: searchPattern(q.str("dag_id_pattern")), Paused: q.boolean("paused")}
+	p.Limit, p.Offset, p.OrderBy = q.page(s.cfg.MaxPageLimit, "dag_id")
+	q.oneOf("tags_match_mode", q.list("tags_match_mode"), "any", "all")
+	q.oneOf("update_mask", q.list("update_mask"), "is_paused")
+	p.TagsMatchAll = q.str("tags_match_mode") == "all"
+	if ex := q.boolean("exclude_stale"); ex != nil && !*ex {
+		p.IncludeInactive = true
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	var body struct {
+		IsPaused bool `json:"is_paused"`
+	}
+	if err := c.decode(&body); err != nil {
+		return err
+	}
+	rows, total, err := s.st.DagQuery(r.Context(), p)
+	if err != nil {
+		return orderByError(err)
+	}
+	errs, err := s.importErrorFiles(r)
+	if err != nil {
+		return err
+	}
+	out := make([]dagResponse, 0, len(rows))
+	for _, row := range rows {
+		if err := s.st.DagSetPaused(r.Context(), row.DagID, body.IsPaused); err != nil {
+			return err
+		}
+		row.IsPaused = body.IsPaused
+		out = append(out, toDag(row, s.parsed(r, row), errs))
+	}
+	if !body.IsPaused && len(rows) > 0 && s.cfg.Wake != nil {
+		s.cfg.Wake()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dags": out, "total_entries": total})
+	return nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,18 @@ func (s *Server) learnSecrets(r *http.Request) {
 			s.log.Warn("cannot read connections to mask their secrets", "err", err)
 		}
 	}
+}
+
+// showsTaskOutput says whether an operation's answers may hold what tasks
+// printed, returned or were rendered with: those need the masker to know
+// every secret.
+func showsTaskOutput(permission string) bool {
+	resource, _, _ := strings.Cut(permission, ":")
+	switch resource {
+	case "TASK_INSTANCE", "TASK_LOG", "XCOM", "DAG_RUN":
+		return true
+	}
+	return false
 }
 
 // secretsEvery bounds how stale the masker's secrets may be.

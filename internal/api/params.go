@@ -127,7 +127,9 @@ func parseTime(s string) (time.Time, error) {
 // page reads limit, offset and order_by. limit is capped at maxLimit, as
 // Airflow caps it at its maximum_page_limit.
 func (q *query) page(maxLimit int, defaultOrder string) (limit, offset int, orderBy string) {
-	limit = min(q.integer("limit", 50, 0), maxLimit)
+	// limit 0 would mean "all" to the stores: it is refused like any
+	// other value below 1.
+	limit = min(q.integer("limit", 50, 1), maxLimit)
 	offset = q.integer("offset", 0, 0)
 	orders := q.list("order_by")
 	switch len(orders) {

@@ -47,7 +47,7 @@ func (s *Server) getPools(w http.ResponseWriter, r *http.Request, c *call) error
 	q := newQuery(r, c.op)
 	limit, offset, order := q.page(s.cfg.MaxPageLimit, "id")
 	q.oneOf("order_by", []string{order}, "id", "-id", "name", "-name", "pool", "-pool", "slots", "-slots")
-	pattern := strings.ToLower(q.str("pool_name_pattern"))
+	pattern := strings.ToLower(searchPattern(q.str("pool_name_pattern")))
 	if err := q.err(); err != nil {
 		return err
 	}

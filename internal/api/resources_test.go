@@ -34,7 +34,8 @@ func runWithHistory(t *testing.T, e *env) *store.DagRun {
 	apply(&store.TaskInstanceChange{RunPK: run.ID, TaskID: "prepare", MapIndex: -1, State: dag.TaskUpForRetry, TryDelta: 1,
 		StartDate: &at, EndDate: &at, ExitCode: &code1, Reason: &fail, RecordTry: true})
 	apply(&store.TaskInstanceChange{RunPK: run.ID, TaskID: "prepare", MapIndex: -1, State: dag.TaskSuccess, TryDelta: 1,
-		StartDate: &at, EndDate: &at, ExitCode: &code0, Reason: &ok, RecordTry: true, XCom: json.RawMessage(`{"rows": 42, "password": "pw-in-xcom"}`)})
+		StartDate: &at, EndDate: &at, ExitCode: &code0, Reason: &ok, RecordTry: true, XCom: json.RawMessage(`{"rows": 42, "password": "pw-in-xcom"}`),
+		Rendered: json.RawMessage(`{"command": ["echo", "s3cr3t-token-value"], "env": ["A=1"]}`)})
 	apply(&store.TaskInstanceChange{RunPK: run.ID, TaskID: "train", MapIndex: -1, State: dag.TaskRunning, TryDelta: 1, StartDate: &at})
 	logs := e.srv.cfg.Logs
 	f, err := logs.Create(logstore.Key{DagID: "ml_pipeline", RunID: "r1", TaskID: "prepare", MapIndex: -1, TryNumber: 2})
@@ -142,6 +143,12 @@ func TestTaskInstances(t *testing.T) {
 					t.Errorf("would clear %v", n)
 				}
 			}},
+		{name: "clear dry run hides rendered secrets", method: "POST", path: "/api/v2/dags/ml_pipeline/dagRuns/r1/clear", role: "User",
+			status: 200, body: map[string]any{"dry_run": true}, check: func(t *testing.T, b map[string]any) {
+				if text := fmt.Sprint(b); strings.Contains(text, "s3cr3t-token-value") || !strings.Contains(text, "echo ***") {
+					t.Errorf("dry run shows %s", text)
+				}
+			}},
 		{name: "clear an unknown task", method: "POST", path: "/api/v2/dags/ml_pipeline/clearTaskInstances", role: "User", status: 422,
 			body: map[string]any{"dag_run_id": "r1", "task_ids": []string{"nope"}}, check: detailMentions("nope")},
 		{name: "clear without a run", method: "POST", path: "/api/v2/dags/ml_pipeline/clearTaskInstances", role: "User", status: 422,
@@ -224,7 +231,8 @@ func TestVariablesConnectionsPools(t *testing.T) {
 		{name: "connection id with a space", method: "POST", path: "/api/v2/connections", role: "Op", status: 422,
 			body: map[string]any{"connection_id": "a b", "conn_type": "http"}, check: detailMentions("connection_id")},
 		{name: "keep the password through ***", method: "PATCH", path: "/api/v2/connections/warehouse", role: "Op", status: 200,
-			body:  map[string]any{"connection_id": "warehouse", "conn_type": "postgres", "host": "db2", "password": "***"},
+			body: map[string]any{"connection_id": "warehouse", "conn_type": "postgres", "host": "db2", "password": "***",
+				"extra": `{"sslmode": "require", "private_key": "KEY"}`},
 			check: func(t *testing.T, b map[string]any) { field(t, b, "host", "db2") }},
 		{name: "get a connection", method: "GET", path: "/api/v2/connections/warehouse", role: "Op", status: 200,
 			check: func(t *testing.T, b map[string]any) {
@@ -232,6 +240,15 @@ func TestVariablesConnectionsPools(t *testing.T) {
 				field(t, b, "password", "***")
 				if c, err := e.st.ConnectionGet(t.Context(), "warehouse"); err != nil || c.Password != "pg-pass-123" {
 					t.Errorf("stored password after a patch with ***: %v %v", c, err)
+				}
+			}},
+		{name: "send back what GET showed", method: "PATCH", path: "/api/v2/connections/warehouse", role: "Op", status: 200,
+			body: map[string]any{"connection_id": "warehouse", "conn_type": "postgres", "host": "db2", "password": "***",
+				"extra": `{"private_key": "***", "sslmode": "verify-full"}`},
+			check: func(t *testing.T, b map[string]any) {
+				c, err := e.st.ConnectionGet(t.Context(), "warehouse")
+				if err != nil || !strings.Contains(c.Extra, "KEY") || !strings.Contains(c.Extra, "verify-full") {
+					t.Errorf("stored extra after a patch with ***: %v %v", c, err)
 				}
 			}},
 		{name: "list connections", method: "GET", path: "/api/v2/connections", role: "Op", status: 200,

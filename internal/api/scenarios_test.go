@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -316,5 +317,71 @@ func TestRoleMatrix(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestHardening(t *testing.T) {
+	e := newEnv(t)
+	run(t, e, []scenario{
+		{name: "run id that climbs out of the log directory", method: "POST", path: "/api/v2/dags/fan_out/dagRuns", role: "User",
+			body: map[string]any{"dag_run_id": "x/../../../tmp/pwned"}, status: 422, check: detailMentions("dag_run_id")},
+		{name: "run id ~", method: "POST", path: "/api/v2/dags/fan_out/dagRuns", role: "User",
+			body: map[string]any{"dag_run_id": "~"}, status: 400, check: detailMentions("run id")},
+		{name: "limit 0", method: "GET", path: "/api/v2/dags?limit=0", role: "Viewer", status: 422, check: detailMentions("limit")},
+		{name: "pause all with limit 0", method: "PATCH", path: "/api/v2/dags?limit=0", role: "User",
+			body: map[string]any{"is_paused": true}, status: 422},
+		{name: "page_limit 0", method: "POST", path: "/api/v2/dags/~/dagRuns/list", role: "Viewer",
+			body: map[string]any{"page_limit": 0}, status: 422},
+		{name: "pattern matches inside the id", method: "GET", path: "/api/v2/dags?dag_id_pattern=catch", role: "Viewer", status: 200,
+			check: func(t *testing.T, b map[string]any) { field(t, b, "total_entries", 1) }},
+		{name: "pattern ~ matches all", method: "GET", path: "/api/v2/dags?dag_id_pattern=~", role: "Viewer", status: 200,
+			check: func(t *testing.T, b map[string]any) { field(t, b, "total_entries", 5) }},
+		{name: "tag pattern that backtracks", method: "GET", path: "/api/v2/dagTags?tag_name_pattern=" +
+			strings.Repeat("%25a", 30) + "b", role: "Viewer", status: 200,
+			check: func(t *testing.T, b map[string]any) { field(t, b, "total_entries", 0) }},
+		{name: "body that is not JSON", method: "PATCH", path: "/api/v2/dags/fan_out", role: "User", status: 415,
+			body: "is_paused=true"},
+	})
+}
+
+func TestLikeMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"", "", true}, {"%", "", true}, {"%", "abc", true}, {"a%", "abc", true}, {"%c", "abc", true},
+		{"a_c", "abc", true}, {"a_c", "ac", false}, {"_", "é", true}, {"%b%", "abc", true}, {"%d%", "abc", false},
+		{"abc", "abcd", false}, {strings.Repeat("%a", 40) + "b", strings.Repeat("a", 60), false},
+	} {
+		if got := likeMatch(c.pattern, c.s); got != c.want {
+			t.Errorf("likeMatch(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
+		}
+	}
+}
+
+// Failed logins lock a username whatever address they come from; the
+// user's own successful logins do not count against it.
+func TestLoginLimiterKeys(t *testing.T) {
+	e := newEnv(t)
+	e.srv.limiter = newLoginLimiter(3, 10*60e9, e.srv.cfg.Now)
+	login := func(addr, password string) int {
+		req := httptest.NewRequest("POST", "/auth/token", strings.NewReader(`{"username": "admin", "password": "`+password+`"}`))
+		req.RemoteAddr = addr + ":1234"
+		rec := httptest.NewRecorder()
+		e.srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for range 2 {
+		if code := login("10.0.0.1", testPassword); code != http.StatusCreated {
+			t.Fatalf("login: %d", code)
+		}
+	}
+	for i := range 3 {
+		if code := login(fmt.Sprintf("10.0.1.%d", i), "wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d", code)
+		}
+	}
+	if code := login("10.0.2.1", testPassword); code != http.StatusTooManyRequests {
+		t.Errorf("after 3 failures from 3 addresses: %d, want 429", code)
 	}
 }

@@ -196,6 +196,9 @@ func (s *Server) wrap(op *operation, h handler) http.Handler {
 			}
 			c.user = u
 		}
+		if showsTaskOutput(op.Permission) {
+			s.learnSecrets(r)
+		}
 		if op.Body != nil {
 			body, err := s.readBody(w, r, op)
 			if err != nil {
@@ -237,5 +240,5 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, op *operation)
 	return body, nil
 }
 
-// ctxNow returns the server's clock; a helper so handlers read naturally.
+// now is the server's clock.
 func (s *Server) now() time.Time { return s.cfg.Now() }

@@ -32,7 +32,7 @@ func (s *Server) getVariables(w http.ResponseWriter, r *http.Request, c *call) e
 	q := newQuery(r, c.op)
 	limit, offset, order := q.page(s.cfg.MaxPageLimit, "id")
 	q.oneOf("order_by", []string{order}, "id", "-id", "key", "-key")
-	pattern := strings.ToLower(q.str("variable_key_pattern"))
+	pattern := strings.ToLower(searchPattern(q.str("variable_key_pattern")))
 	if err := q.err(); err != nil {
 		return err
 	}

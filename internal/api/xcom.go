@@ -65,7 +65,6 @@ func (s *Server) getXComEntry(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := q.err(); err != nil {
 		return err
 	}
-	s.learnSecrets(r)
 	run, err := s.run(r)
 	if err != nil {
 		return err

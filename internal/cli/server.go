@@ -62,7 +62,9 @@ func (a *app) serveAPI(ctx context.Context, st store.Store, ln net.Listener, wak
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Bodies are small (api_max_body_bytes): a client that trickles one
+	// is cut off rather than holding a connection.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -117,16 +119,29 @@ func (a *app) dataDirKey(name string, generate func() string) (string, error) {
 		return "", err
 	}
 	key := generate()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return a.dataDirKey(name, generate)
-	}
+	// Written whole to a temporary file, then linked into place: another
+	// process never reads a half-written key, and if one linked its key
+	// first, that one is used.
+	tmp, err := os.CreateTemp(a.cfg.DataDir, "."+name+"-*")
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.WriteString(key + "\n"); err != nil {
-		_ = f.Close()
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		_ = tmp.Close()
 		return "", err
 	}
-	return key, f.Close()
+	if _, err := tmp.WriteString(key + "\n"); err != nil {
+		_ = tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return a.dataDirKey(name, generate)
+	} else if err != nil {
+		return "", err
+	}
+	return key, nil
 }

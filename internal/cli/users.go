@@ -151,10 +151,6 @@ func (a *app) ensureAdmin(ctx context.Context, st store.Store) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(a.cfg.DataDir, adminPasswordFile)
-	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
-		return fmt.Errorf("keep the admin password: %w", err)
-	}
 	_, err = st.UserCreate(ctx, &store.User{Username: "admin", Role: store.RoleAdmin, PasswordHash: hash,
 		Active: true, CreatedAt: time.Now().UTC()})
 	if errors.Is(err, store.ErrConflict) {
@@ -162,6 +158,11 @@ func (a *app) ensureAdmin(ctx context.Context, st store.Store) error {
 	}
 	if err != nil {
 		return err
+	}
+	path := filepath.Join(a.cfg.DataDir, adminPasswordFile)
+	_ = os.Remove(path) // a file left by an earlier database keeps its mode otherwise
+	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("keep the admin password: %w", err)
 	}
 	fmt.Fprintf(a.errOut, "created user admin (role Admin) with password %s\n  (kept in %s)\n", password, path)
 	return nil

@@ -247,8 +247,26 @@ func (c *Config) Database() (kind, target string, err error) {
 // RedactURL hides the password of a database URL, for messages and logs.
 func RedactURL(u string) string {
 	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
+	if err != nil {
+		// It cannot be taken apart to hide only the password.
+		if strings.Contains(u, "@") || strings.Contains(strings.ToLower(u), "password") {
+			return "< hidden >"
+		}
 		return u
+	}
+	if strings.Contains(p.Opaque, "@") {
+		// Not a URL with a host: "user:password@host" read as scheme and
+		// opaque part.
+		return "< hidden >"
+	}
+	q := p.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	if p.RawQuery != "" {
+		p.RawQuery = q.Encode()
 	}
 	return p.Redacted()
 }

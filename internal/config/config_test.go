@@ -103,3 +103,15 @@ func TestPublicHidesSecrets(t *testing.T) {
 		t.Errorf("parallelism = %q", got["parallelism"])
 	}
 }
+
+func TestRedactURLQueryPassword(t *testing.T) {
+	for in, leak := range map[string]string{
+		"postgres://u@h/db?password=s3cret&sslmode=disable": "s3cret",
+		"postgres://u:p4ss@h/db?sslpassword=k3y":            "k3y",
+		"u:sec%zz@h":                                        "sec",
+	} {
+		if got := RedactURL(in); strings.Contains(got, leak) {
+			t.Errorf("RedactURL(%q) = %q shows %q", in, got, leak)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Key identifies the log of one try.
@@ -41,10 +42,27 @@ func (s FileStore) Path(k Key) string {
 	return filepath.Join(s.Dir, "dag_id="+k.DagID, "run_id="+k.RunID, name)
 }
 
+// ErrInvalidKey says a key's ids would leave the run's directory.
+var ErrInvalidKey = errors.New("invalid log key")
+
+// check refuses ids that are empty, hold a path separator or are a dot
+// name: each becomes a path component, which must stay one.
+func (k Key) check() error {
+	for name, v := range map[string]string{"dag_id": k.DagID, "run_id": k.RunID, "task_id": k.TaskID} {
+		if v == "" || v == "." || v == ".." || strings.ContainsAny(v, "/\\\x00") {
+			return fmt.Errorf("%w: %s %q", ErrInvalidKey, name, v)
+		}
+	}
+	return nil
+}
+
 // Create opens a try's log for appending, creating its directories. The file
 // is handed to the task process as its stdout and stderr, so what the task
 // writes reaches the disk without passing through updraft.
 func (s FileStore) Create(k Key) (*os.File, error) {
+	if err := k.check(); err != nil {
+		return nil, err
+	}
 	p := s.Path(k)
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -67,6 +85,9 @@ var ErrNotFound = errors.New("log not found")
 // (all when limit <= 0), and the offset to continue from: a reader following
 // a running try calls it again with that offset.
 func (s FileStore) Read(k Key, offset int64, limit int64) ([]byte, int64, error) {
+	if err := k.check(); err != nil {
+		return nil, offset, err
+	}
 	f, err := os.Open(s.Path(k))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, offset, ErrNotFound

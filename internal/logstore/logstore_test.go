@@ -47,3 +47,25 @@ func TestFileStore(t *testing.T) {
 		t.Fatalf("at the end: %q %d %v", b, next2, err)
 	}
 }
+
+// Ids that would leave the run's directory are refused before any file is
+// made or read.
+func TestKeyStaysInItsDirectory(t *testing.T) {
+	s := FileStore{Dir: t.TempDir()}
+	for _, k := range []Key{
+		{DagID: "d", RunID: "x/../../../tmp/pwned", TaskID: "t", TryNumber: 1},
+		{DagID: "..", RunID: "r", TaskID: "t", TryNumber: 1},
+		{DagID: "d", RunID: "r", TaskID: `a\b`, TryNumber: 1},
+		{DagID: "d", RunID: "", TaskID: "t", TryNumber: 1},
+	} {
+		if f, err := s.Create(k); !errors.Is(err, ErrInvalidKey) {
+			if f != nil {
+				_ = f.Close()
+			}
+			t.Errorf("Create(%+v): %v, want ErrInvalidKey", k, err)
+		}
+		if _, _, err := s.Read(k, 0, 0); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("Read(%+v): %v, want ErrInvalidKey", k, err)
+		}
+	}
+}

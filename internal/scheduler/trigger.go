@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -20,6 +21,22 @@ type TriggerParams struct {
 	LogicalDate *time.Time
 	// Conf is the run's configuration; keys that name params override them.
 	Conf map[string]any
+}
+
+// ErrInvalidRunID says a run id is not one updraft accepts.
+var ErrInvalidRunID = errors.New("invalid run id")
+
+// runIDPattern is Airflow's default allowed_run_id_pattern: letters,
+// digits and _.~:+-, so a run id is safe in a path, a URL and a log name.
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.~:+-]+$`)
+
+// CheckRunID refuses run ids outside runIDPattern, and the ones that mean
+// something else: "~" (every run, in the API) and dot names.
+func CheckRunID(id string) error {
+	if !runIDPattern.MatchString(id) || id == "~" || id == "." || id == ".." || len(id) > 250 {
+		return fmt.Errorf("%w %q: use up to 250 letters, digits and _.~:+- (not ~, . or .. alone)", ErrInvalidRunID, id)
+	}
+	return nil
 }
 
 // ErrInvalidConf says a trigger's conf does not match the DAG's params.
@@ -45,6 +62,9 @@ func Trigger(ctx context.Context, st store.Store, versions *Versions, now time.T
 	runID := p.RunID
 	if runID == "" {
 		runID = RunID(dag.RunManual, logical)
+	}
+	if err := CheckRunID(runID); err != nil {
+		return nil, err
 	}
 	conf, err := json.Marshal(nonNilMap(p.Conf))
 	if err != nil {

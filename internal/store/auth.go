@@ -64,6 +64,10 @@ type AuthStore interface {
 	// UserUpdate replaces every field of the user with u's username but its
 	// ID and CreatedAt; ErrNotFound when there is none.
 	UserUpdate(ctx context.Context, u *User) error
+	// UserSetLastLogin records a login, changing nothing else of the user
+	// (who may have been changed since the login read it); ErrNotFound
+	// when there is no such user.
+	UserSetLastLogin(ctx context.Context, username string, at time.Time) error
 	// UserDelete deletes a user, or returns ErrNotFound.
 	UserDelete(ctx context.Context, username string) error
 

@@ -54,6 +54,11 @@ func (s *Store) UserUpdate(ctx context.Context, u *store.User) error {
 		u.Username, u.Email, u.FirstName, u.LastName, u.Role, u.PasswordHash, u.Active, u.LastLogin)
 }
 
+// UserSetLastLogin records a login.
+func (s *Store) UserSetLastLogin(ctx context.Context, username string, at time.Time) error {
+	return execOne(ctx, s.pool, "user "+username, `UPDATE users SET last_login = $2 WHERE username = $1`, username, at)
+}
+
 // UserDelete deletes a user.
 func (s *Store) UserDelete(ctx context.Context, username string) error {
 	return execOne(ctx, s.pool, "user "+username, `DELETE FROM users WHERE username = $1`, username)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/updraft-dev/updraft/internal/store"
 )
@@ -75,6 +76,15 @@ func (s *Store) UserUpdate(ctx context.Context, u *store.User) error {
 		return fmt.Errorf("user %s: %w", u.Username, err)
 	}
 	return requireOne(res, "user "+u.Username)
+}
+
+// UserSetLastLogin records a login.
+func (s *Store) UserSetLastLogin(ctx context.Context, username string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE username = ?`, nullTime(&at), username)
+	if err != nil {
+		return fmt.Errorf("user %s: %w", username, err)
+	}
+	return requireOne(res, "user "+username)
 }
 
 // UserDelete deletes a user.

@@ -188,6 +188,26 @@ func exerciseUser(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("SetLastLogin", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		created := mustCreateUser(t, s, userParams("ann", store.RoleViewer))
+		// A role changed after the login read the user stays changed.
+		changed := *created
+		changed.Role = store.RoleAdmin
+		noErr(t, "UserUpdate", s.UserUpdate(ctx, &changed))
+		noErr(t, "UserSetLastLogin", s.UserSetLastLogin(ctx, "ann", day(9)))
+		got, err := s.UserGet(ctx, "ann")
+		noErr(t, "UserGet", err)
+		equal(t, "role", got.Role, store.RoleAdmin)
+		if got.LastLogin == nil {
+			t.Fatal("last login not recorded")
+		}
+		equalTime(t, "last login", *got.LastLogin, day(9))
+		if err := s.UserSetLastLogin(ctx, "nobody", day(9)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UserSetLastLogin of an unknown user: %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("Update", func(t *testing.T) {
 		s, ctx := setup(t, open)
 		created := mustCreateUser(t, s, userParams("ann", store.RoleViewer))
