@@ -321,11 +321,7 @@ func (s *Server) clearDagRun(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	if body.DryRun {
-		out := make([]taskInstanceResponse, 0, len(tis))
-		for _, ti := range tis {
-			out = append(out, s.toTaskInstance(ti))
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"task_instances": out, "total_entries": len(out)})
+		s.writeTIList(w, tis, len(tis))
 		return nil
 	}
 	if s.cfg.Wake != nil {

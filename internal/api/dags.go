@@ -14,14 +14,7 @@ import (
 
 func (s *Server) getDags(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r, c.op)
-	p := &store.DagQueryParams{Tags: q.list("tags"), DagIDPattern: searchPattern(q.str("dag_id_pattern")), Paused: q.boolean("paused")}
-	p.Limit, p.Offset, p.OrderBy = q.page(s.cfg.MaxPageLimit, "dag_id")
-	mode := q.str("tags_match_mode")
-	q.oneOf("tags_match_mode", q.list("tags_match_mode"), "any", "all")
-	p.TagsMatchAll = mode == "all"
-	if ex := q.boolean("exclude_stale"); ex != nil && !*ex {
-		p.IncludeInactive = true
-	}
+	p := s.dagFilters(q)
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -29,6 +22,23 @@ func (s *Server) getDags(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return orderByError(err)
 	}
+	return s.writeDags(w, r, rows, total)
+}
+
+// dagFilters reads the filters get_dags and patch_dags share.
+func (s *Server) dagFilters(q *query) *store.DagQueryParams {
+	p := &store.DagQueryParams{Tags: q.list("tags"), DagIDPattern: searchPattern(q.str("dag_id_pattern")), Paused: q.boolean("paused")}
+	p.Limit, p.Offset, p.OrderBy = q.page(s.cfg.MaxPageLimit, "dag_id")
+	q.oneOf("tags_match_mode", q.list("tags_match_mode"), "any", "all")
+	p.TagsMatchAll = q.str("tags_match_mode") == "all"
+	if ex := q.boolean("exclude_stale"); ex != nil && !*ex {
+		p.IncludeInactive = true
+	}
+	return p
+}
+
+// writeDags answers with DAG rows in a DAGCollectionResponse.
+func (s *Server) writeDags(w http.ResponseWriter, r *http.Request, rows []*store.Dag, total int) error {
 	errs, err := s.importErrorFiles(r)
 	if err != nil {
 		return err
@@ -598,16 +608,11 @@ func orderByError(err error) error {
 	return err
 }
 
+// patchDags pauses or unpauses the page of DAGs the filters select.
 func (s *Server) patchDags(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r, c.op)
-	p := &store.DagQueryParams{Tags: q.list("tags"), DagIDPattern: searchPattern(q.str("dag_id_pattern")), Paused: q.boolean("paused")}
-	p.Limit, p.Offset, p.OrderBy = q.page(s.cfg.MaxPageLimit, "dag_id")
-	q.oneOf("tags_match_mode", q.list("tags_match_mode"), "any", "all")
+	p := s.dagFilters(q)
 	q.oneOf("update_mask", q.list("update_mask"), "is_paused")
-	p.TagsMatchAll = q.str("tags_match_mode") == "all"
-	if ex := q.boolean("exclude_stale"); ex != nil && !*ex {
-		p.IncludeInactive = true
-	}
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -621,21 +626,14 @@ func (s *Server) patchDags(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return orderByError(err)
 	}
-	errs, err := s.importErrorFiles(r)
-	if err != nil {
-		return err
-	}
-	out := make([]dagResponse, 0, len(rows))
 	for _, row := range rows {
 		if err := s.st.DagSetPaused(r.Context(), row.DagID, body.IsPaused); err != nil {
 			return err
 		}
 		row.IsPaused = body.IsPaused
-		out = append(out, toDag(row, s.parsed(r, row), errs))
 	}
 	if !body.IsPaused && len(rows) > 0 && s.cfg.Wake != nil {
 		s.cfg.Wake()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dags": out, "total_entries": total})
-	return nil
+	return s.writeDags(w, r, rows, total)
 }

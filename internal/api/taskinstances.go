@@ -87,12 +87,17 @@ func (s *Server) writeTIs(w http.ResponseWriter, r *http.Request, p *store.TaskI
 	if err != nil {
 		return orderByError(err)
 	}
+	s.writeTIList(w, tis, total)
+	return nil
+}
+
+// writeTIList answers with task instances in a TaskInstanceCollectionResponse.
+func (s *Server) writeTIList(w http.ResponseWriter, tis []*store.TaskInstance, total int) {
 	out := make([]taskInstanceResponse, 0, len(tis))
 	for _, ti := range tis {
 		out = append(out, s.toTaskInstance(ti))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"task_instances": out, "total_entries": total})
-	return nil
 }
 
 // toTaskInstance renders a task instance with its rendered fields masked.
@@ -459,10 +464,6 @@ func (s *Server) postClearTaskInstances(w http.ResponseWriter, r *http.Request, 
 	if !body.DryRun && s.cfg.Wake != nil {
 		s.cfg.Wake()
 	}
-	out := make([]taskInstanceResponse, 0, len(tis))
-	for _, ti := range tis {
-		out = append(out, s.toTaskInstance(ti))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"task_instances": out, "total_entries": len(out)})
+	s.writeTIList(w, tis, len(tis))
 	return nil
 }
