@@ -168,6 +168,16 @@ func (f *filter) where() string {
 // under f, ordered by order, in one read transaction.
 func queryPage[T any](ctx context.Context, s *Store, scan func(interface{ Scan(...any) error }) (T, error),
 	selectQ, countQ string, f *filter, order string, page store.Page) ([]T, int, error) {
+	return queryPageKeys(ctx, s, scan, selectQ, countQ, f, order, page, "", "")
+}
+
+// queryPageKeys is queryPage that, when keys and from are set, picks the
+// page's keys first (SELECT keys FROM from, filtered, ordered, limited)
+// and only then reads those rows whole: with a filter an index answers and
+// an order it holds, the page costs its own rows, not a lookup of every
+// match before the sort.
+func queryPageKeys[T any](ctx context.Context, s *Store, scan func(interface{ Scan(...any) error }) (T, error),
+	selectQ, countQ string, f *filter, order string, page store.Page, keys, from string) ([]T, int, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, 0, err
@@ -189,7 +199,12 @@ func queryPage[T any](ctx context.Context, s *Store, scan func(interface{ Scan(.
 		if limit <= 0 {
 			limit = -1
 		}
-		q += " LIMIT ? OFFSET ?"
+		if keys != "" {
+			q = selectQ + " WHERE (" + keys + ") IN (SELECT " + keys + " FROM " + from + f.where() +
+				" ORDER BY " + order + " LIMIT ? OFFSET ?) ORDER BY " + order
+		} else {
+			q += " LIMIT ? OFFSET ?"
+		}
 		args = append(slices.Clip(args), limit, offset)
 	}
 	rows, err := tx.QueryContext(ctx, q, args...)
@@ -322,7 +337,13 @@ func (s *Store) TaskInstanceQuery(ctx context.Context, p *store.TaskInstanceQuer
 	in(&f, "ti.pool", p.Pools)
 	f.between("ti.start_date", p.StartDate)
 	f.between("ti.end_date", p.EndDate)
-	return queryPage(ctx, s, scanTI, tiSelect, `SELECT COUNT(*) FROM task_instance ti`, &f, order, p.Page)
+	keys, from := "", ""
+	if !strings.Contains(order, "r.") {
+		// Ordered by the task instance's own columns: its page's keys come
+		// off an index alone.
+		keys, from = "ti.dag_run_id, ti.task_id, ti.map_index", "task_instance ti"
+	}
+	return queryPageKeys(ctx, s, scanTI, tiSelect, `SELECT COUNT(*) FROM task_instance ti`, &f, order, p.Page, keys, from)
 }
 
 // DagVersionList returns a DAG's versions and how many there are.
