@@ -50,9 +50,8 @@ func (s *Server) writeRuns(w http.ResponseWriter, r *http.Request, p *store.DagR
 		return orderByError(err)
 	}
 	out := make([]dagRunResponse, 0, len(runs))
-	versions := map[int64]*store.DagVersion{}
 	for _, run := range runs {
-		v, err := s.runVersion(r, run, versions)
+		v, err := s.runVersion(r, run)
 		if err != nil {
 			return err
 		}
@@ -62,23 +61,37 @@ func (s *Server) writeRuns(w http.ResponseWriter, r *http.Request, p *store.DagR
 	return nil
 }
 
-// runVersion returns the DAG version a run uses, through a cache for lists.
-func (s *Server) runVersion(r *http.Request, run *store.DagRun, cache map[int64]*store.DagVersion) (*store.DagVersion, error) {
-	if v, ok := cache[run.VersionID]; ok {
+// runVersion returns the DAG version a run uses (nil when it is gone).
+// Versions never change once stored, so they are kept in memory, without
+// their source, which no run answer shows: a page of runs across DAGs
+// would otherwise read one version per run.
+func (s *Server) runVersion(r *http.Request, run *store.DagRun) (*store.DagVersion, error) {
+	s.versionsMu.Lock()
+	v, ok := s.versions[run.VersionID]
+	s.versionsMu.Unlock()
+	if ok {
 		return v, nil
 	}
 	v, err := s.st.DagVersionGet(r.Context(), run.VersionID)
 	if errors.Is(err, store.ErrNotFound) {
-		v, err = nil, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if cache != nil {
-		cache[run.VersionID] = v
+	slim := *v
+	slim.Source = nil
+	s.versionsMu.Lock()
+	defer s.versionsMu.Unlock()
+	if len(s.versions) >= maxCachedVersions {
+		clear(s.versions)
 	}
-	return v, nil
+	s.versions[run.VersionID] = &slim
+	return &slim, nil
 }
+
+// maxCachedVersions bounds the versions kept in memory.
+const maxCachedVersions = 4096
 
 func (s *Server) getListDagRunsBatch(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := newQuery(r, c.op).err(); err != nil {
@@ -129,7 +142,7 @@ func (s *Server) run(r *http.Request) (*store.DagRun, error) {
 }
 
 func (s *Server) writeRun(w http.ResponseWriter, r *http.Request, run *store.DagRun) error {
-	v, err := s.runVersion(r, run, nil)
+	v, err := s.runVersion(r, run)
 	if err != nil {
 		return err
 	}

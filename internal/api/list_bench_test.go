@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/updraft-dev/updraft/internal/scheduler"
 	dagspec "github.com/updraft-dev/updraft/internal/spec"
 	"github.com/updraft-dev/updraft/internal/store"
@@ -38,22 +40,39 @@ func BenchmarkListEndpoints(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		benchList(b, st, size)
+		benchList(b, st, size, nil)
 	})
 	b.Run("postgres", func(b *testing.B) {
-		st, err := postgres.Open(b.Context(), pgserver.ForTest(b), postgres.Options{})
+		url := pgserver.ForTest(b)
+		st, err := postgres.Open(b.Context(), url, postgres.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		benchList(b, st, size)
+		// Autovacuum would get to the freshly loaded tables within minutes;
+		// until it has, counts cannot use index-only scans. VACUUM ANALYZE
+		// stands in for it, as a database in service has had it.
+		benchList(b, st, size, func() error {
+			conn, err := pgx.Connect(b.Context(), url)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(b.Context())
+			_, err = conn.Exec(b.Context(), "VACUUM ANALYZE")
+			return err
+		})
 	})
 }
 
-func benchList(b *testing.B, st store.Store, size storetest.LoadParams) {
+func benchList(b *testing.B, st store.Store, size storetest.LoadParams, afterLoad func() error) {
 	start := time.Now()
 	if err := storetest.Load(b.Context(), st, size); err != nil {
 		b.Fatal(err)
+	}
+	if afterLoad != nil {
+		if err := afterLoad(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.Logf("loaded %d runs and %d task instances in %s", size.Dags*size.RunsPerDag,
 		size.Dags*size.RunsPerDag*size.TasksPerRun, time.Since(start).Round(time.Second))

@@ -68,6 +68,9 @@ type Server struct {
 
 	secretsMu sync.Mutex
 	secretsAt time.Time // when learnSecrets last read them
+
+	versionsMu sync.Mutex
+	versions   map[int64]*store.DagVersion // by id, without source; see runVersion
 }
 
 // handler serves one operation. It returns an error to report instead of
@@ -118,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, spec: sp, mux: http.NewServeMux(),
-		limiter: newLoginLimiter(cfg.LoginBurst, cfg.LoginInterval, cfg.Now)}
+		limiter: newLoginLimiter(cfg.LoginBurst, cfg.LoginInterval, cfg.Now), versions: map[int64]*store.DagVersion{}}
 	handlers := s.handlers()
 	for _, op := range sp.Operations {
 		h, ok := handlers[op.ID]
