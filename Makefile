@@ -10,7 +10,7 @@ TOOLS_BIN := $(shell hack/tools.sh --bin-dir)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/updraft-dev/updraft/internal/cli.Version=$(VERSION)
 
-.PHONY: all build run test test-race vet lint tools bench schema clean
+.PHONY: all build run test test-race vet lint tools bench bench-api schema clean
 
 all: build
 
@@ -42,6 +42,10 @@ schema:
 ## bench: scheduler latency and throughput figures on SQLite
 bench:
 	$(GO) run ./cmd/updraft-bench
+
+## bench-api: first-page latency of the API's lists with 100,000 runs (minutes to load)
+bench-api:
+	$(GO) test -run '^$$' -bench ListEndpoints -benchtime 300x -timeout 60m ./internal/api/
 
 clean:
 	rm -rf bin $(DATA_DIR)
