@@ -119,16 +119,13 @@ func (s *Server) postPool(w http.ResponseWriter, r *http.Request, c *call) error
 	if err := c.decode(&body); err != nil {
 		return err
 	}
-	if _, err := s.st.PoolGet(r.Context(), body.Name); err == nil {
-		return errorf(http.StatusConflict, "The Pool with name: `%s` already exists", body.Name)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
 	p := &store.Pool{Name: body.Name, Slots: body.Slots}
 	if body.Description != nil {
 		p.Description = *body.Description
 	}
-	if err := s.st.PoolSet(r.Context(), p); err != nil {
+	if err := s.st.PoolCreate(r.Context(), p); errors.Is(err, store.ErrConflict) {
+		return errorf(http.StatusConflict, "The Pool with name: `%s` already exists", body.Name)
+	} else if err != nil {
 		return err
 	}
 	return s.writePool(w, r, http.StatusCreated, p)

@@ -98,16 +98,13 @@ func (s *Server) postVariable(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := c.decode(&body); err != nil {
 		return err
 	}
-	if _, err := s.st.VariableGet(r.Context(), body.Key); err == nil {
-		return errorf(http.StatusConflict, "The Variable with key: `%s` already exists", body.Key)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
 	v := &store.Variable{Key: body.Key, Value: body.value()}
 	if body.Description != nil {
 		v.Description = *body.Description
 	}
-	if err := s.st.VariableSet(r.Context(), v); err != nil {
+	if err := s.st.VariableCreate(r.Context(), v); errors.Is(err, store.ErrConflict) {
+		return errorf(http.StatusConflict, "The Variable with key: `%s` already exists", body.Key)
+	} else if err != nil {
 		return err
 	}
 	v, err := s.variable(r, body.Key)

@@ -76,17 +76,36 @@ func (s *encStore) VariableGet(ctx context.Context, key string) (*store.Variable
 
 // VariableSet stores a variable with its value encrypted.
 func (s *encStore) VariableSet(ctx context.Context, v *store.Variable) error {
+	c, err := s.sealVariable(v)
+	if err != nil {
+		return err
+	}
+	return s.Store.VariableSet(ctx, c)
+}
+
+// VariableCreate inserts a variable with its value encrypted.
+func (s *encStore) VariableCreate(ctx context.Context, v *store.Variable) error {
+	c, err := s.sealVariable(v)
+	if err != nil {
+		return err
+	}
+	return s.Store.VariableCreate(ctx, c)
+}
+
+// sealVariable returns a copy of v with its value encrypted, and registers
+// the value.
+func (s *encStore) sealVariable(v *store.Variable) (*store.Variable, error) {
 	s.maskVariable(v)
 	c := *v
 	c.IsEncrypted = false
 	if s.keys != nil {
 		tok, err := s.keys.Encrypt([]byte(v.Value))
 		if err != nil {
-			return fmt.Errorf("variable %q: %w", v.Key, err)
+			return nil, fmt.Errorf("variable %q: %w", v.Key, err)
 		}
 		c.Value, c.IsEncrypted = tok, true
 	}
-	return s.Store.VariableSet(ctx, &c)
+	return &c, nil
 }
 
 // VariableList returns every variable with its value decrypted. When some

@@ -111,11 +111,17 @@ type Store interface {
 
 	VariableGet(ctx context.Context, key string) (*Variable, error)
 	VariableSet(ctx context.Context, v *Variable) error
+	// VariableCreate inserts a variable; one with the same key gives
+	// ErrConflict and changes nothing.
+	VariableCreate(ctx context.Context, v *Variable) error
 	VariableDelete(ctx context.Context, key string) error
 	VariableList(ctx context.Context) ([]*Variable, error)
 
 	PoolGet(ctx context.Context, name string) (*Pool, error)
 	PoolSet(ctx context.Context, p *Pool) error
+	// PoolCreate inserts a pool; one with the same name gives ErrConflict
+	// and changes nothing.
+	PoolCreate(ctx context.Context, p *Pool) error
 	PoolDelete(ctx context.Context, name string) error
 	PoolList(ctx context.Context) ([]*Pool, error)
 

@@ -52,6 +52,14 @@ func (s *Store) VariableSet(ctx context.Context, v *store.Variable) error {
 	return err
 }
 
+// VariableCreate inserts a variable; the same key is store.ErrConflict,
+// by way of classify.
+func (s *Store) VariableCreate(ctx context.Context, v *store.Variable) error {
+	_, err := exec(ctx, s.pool, `INSERT INTO variable (key, val, description, is_encrypted) VALUES ($1, $2, $3, $4)`,
+		v.Key, v.Value, v.Description, v.IsEncrypted)
+	return err
+}
+
 // VariableDelete deletes a variable.
 func (s *Store) VariableDelete(ctx context.Context, key string) error {
 	return execOne(ctx, s.pool, "variable "+key, `DELETE FROM variable WHERE key = $1`, key)
@@ -77,6 +85,14 @@ func (s *Store) PoolGet(ctx context.Context, name string) (*store.Pool, error) {
 func (s *Store) PoolSet(ctx context.Context, p *store.Pool) error {
 	_, err := exec(ctx, s.pool, `INSERT INTO slot_pool (name, slots, description) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET slots = excluded.slots, description = excluded.description`, p.Name, p.Slots, p.Description)
+	return err
+}
+
+// PoolCreate inserts a pool; the same name is store.ErrConflict, by way of
+// classify.
+func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
+	_, err := exec(ctx, s.pool, `INSERT INTO slot_pool (name, slots, description) VALUES ($1, $2, $3)`,
+		p.Name, p.Slots, p.Description)
 	return err
 }
 

@@ -61,6 +61,16 @@ func (s *Store) VariableSet(ctx context.Context, v *store.Variable) error {
 	return err
 }
 
+// VariableCreate inserts a variable; the same key is store.ErrConflict.
+func (s *Store) VariableCreate(ctx context.Context, v *store.Variable) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO variable (key, val, description, is_encrypted) VALUES (?, ?, ?, ?)`,
+		v.Key, v.Value, v.Description, v.IsEncrypted)
+	if isConstraint(err) {
+		return fmt.Errorf("variable %s: %w", v.Key, store.ErrConflict)
+	}
+	return err
+}
+
 // VariableDelete deletes a variable.
 func (s *Store) VariableDelete(ctx context.Context, key string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM variable WHERE key = ?`, key)
@@ -102,6 +112,16 @@ func (s *Store) PoolGet(ctx context.Context, name string) (*store.Pool, error) {
 func (s *Store) PoolSet(ctx context.Context, p *store.Pool) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO slot_pool (name, slots, description) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET slots = excluded.slots, description = excluded.description`, p.Name, p.Slots, p.Description)
+	return err
+}
+
+// PoolCreate inserts a pool; the same name is store.ErrConflict.
+func (s *Store) PoolCreate(ctx context.Context, p *store.Pool) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO slot_pool (name, slots, description) VALUES (?, ?, ?)`,
+		p.Name, p.Slots, p.Description)
+	if isConstraint(err) {
+		return fmt.Errorf("pool %s: %w", p.Name, store.ErrConflict)
+	}
 	return err
 }
 

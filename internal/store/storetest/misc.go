@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -89,6 +90,18 @@ func exerciseXCom(t *testing.T, open Opener) {
 }
 
 func exerciseVariable(t *testing.T, open Opener) {
+	t.Run("Create", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		noErr(t, "VariableCreate", s.VariableCreate(ctx, &store.Variable{Key: "k", Value: "first", Description: "d"}))
+		err := s.VariableCreate(ctx, &store.Variable{Key: "k", Value: "second"})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Errorf("VariableCreate of an existing key: %v, want ErrConflict", err)
+		}
+		v, err := s.VariableGet(ctx, "k")
+		noErr(t, "VariableGet", err)
+		equal(t, "value after a refused create", v.Value, "first")
+		equal(t, "description", v.Description, "d")
+	})
 	t.Run("CRUD", func(t *testing.T) {
 		s, ctx := setup(t, open)
 		_, err := s.VariableGet(ctx, "nope")
@@ -130,6 +143,20 @@ func exerciseVariable(t *testing.T, open Opener) {
 func poolName(p *store.Pool) string { return p.Name }
 
 func exercisePool(t *testing.T, open Opener) {
+	t.Run("Create", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		noErr(t, "PoolCreate", s.PoolCreate(ctx, &store.Pool{Name: "gpu", Slots: 2}))
+		err := s.PoolCreate(ctx, &store.Pool{Name: "gpu", Slots: 9})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Errorf("PoolCreate of an existing name: %v, want ErrConflict", err)
+		}
+		p, err := s.PoolGet(ctx, "gpu")
+		noErr(t, "PoolGet", err)
+		equal(t, "slots after a refused create", p.Slots, 2)
+		if err := s.PoolCreate(ctx, &store.Pool{Name: "default_pool", Slots: 1}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("PoolCreate default_pool: %v, want ErrConflict", err)
+		}
+	})
 	t.Run("DefaultPool", func(t *testing.T) {
 		s, ctx := setup(t, open)
 		p, err := s.PoolGet(ctx, "default_pool")
