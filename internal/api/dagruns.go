@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -387,4 +389,78 @@ func (s *Server) getDagStats(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dags": out, "total_entries": len(out)})
 	return nil
+}
+
+// waitDagRunUntilFinished streams a run's state until it has finished.
+func (s *Server) waitDagRunUntilFinished(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := newQuery(r, c.op)
+	interval := time.Second
+	if q.has("interval") {
+		secs, err := strconv.ParseFloat(q.str("interval"), 64)
+		if err != nil || secs <= 0 || secs > 3600 {
+			q.fail("float_parsing", "must be a number of seconds above 0, at most 3600", "interval")
+		} else {
+			interval = time.Duration(secs * float64(time.Second))
+		}
+	}
+	results := q.list("result")
+	if err := q.err(); err != nil {
+		return err
+	}
+	run, err := s.run(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		line := map[string]any{"state": run.State}
+		if run.State.Finished() {
+			if len(results) > 0 {
+				line["results"] = s.runResults(r, run, results)
+			}
+			return enc.Encode(line)
+		}
+		if err := enc.Encode(line); err != nil {
+			return nil // the client went away
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-ticker.C:
+		}
+		next, err := s.st.DagRunGetByID(r.Context(), run.ID)
+		if err != nil {
+			// The answer has begun: say what happened in the stream.
+			_ = enc.Encode(map[string]any{"error": "the run can no longer be read"})
+			s.log.Error("wait for a run", "dag_id", run.DagID, "run_id", run.RunID, "err", err)
+			return nil
+		}
+		run = next
+	}
+}
+
+// runResults are the return values of tasks of a run, redacted; a task
+// without one maps to null.
+func (s *Server) runResults(r *http.Request, run *store.DagRun, tasks []string) map[string]any {
+	out := map[string]any{}
+	for _, task := range tasks {
+		out[task] = nil
+		x, err := s.st.XComGet(r.Context(), run.ID, task, -1, "return_value")
+		if err != nil {
+			continue
+		}
+		var v any
+		if json.Unmarshal(x.Value, &v) == nil {
+			out[task] = s.redact(v)
+		}
+	}
+	return out
 }

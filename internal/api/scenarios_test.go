@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/store"
 )
 
@@ -384,4 +387,42 @@ func TestLoginLimiterKeys(t *testing.T) {
 	if code := login("10.0.2.1", testPassword); code != http.StatusTooManyRequests {
 		t.Errorf("after 3 failures from 3 addresses: %d, want 429", code)
 	}
+}
+
+// finishingStore marks a run success when it is read the second time by
+// id: the wait below sees it queued first, then finished.
+type finishingStore struct {
+	store.Store
+	reads int
+}
+
+func (f *finishingStore) DagRunGetByID(ctx context.Context, id int64) (*store.DagRun, error) {
+	if f.reads++; f.reads == 2 {
+		if _, err := f.DagRunSetState(ctx, &store.DagRunSetStateParams{ID: id, State: dag.DagRunSuccess}); err != nil {
+			return nil, err
+		}
+	}
+	return f.Store.DagRunGetByID(ctx, id)
+}
+
+// Waiting on a run streams its state until it finishes, then its tasks'
+// results.
+func TestWaitForRun(t *testing.T) {
+	e := newEnv(t)
+	runWithHistory(t, e)
+	base := "/api/v2/dags/ml_pipeline/dagRuns/r1"
+	e.srv.st = &finishingStore{Store: e.srv.st}
+	res := e.do("GET", base+"/wait?interval=0.01&result=prepare&result=nope", "Viewer", nil).status(200)
+	lines := strings.Split(strings.TrimSpace(string(res.body)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("lines: %q", lines)
+	}
+	var first, last map[string]any
+	_ = json.Unmarshal([]byte(lines[0]), &first)
+	_ = json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	field(t, first, "state", "queued")
+	field(t, last, "state", "success")
+	field(t, last, "results", map[string]any{"prepare": map[string]any{"rows": 42, "password": "***"}, "nope": nil})
+	e.do("GET", base+"/wait?interval=0", "Viewer", nil).status(422)
+	e.do("GET", "/api/v2/dags/ml_pipeline/dagRuns/nope/wait", "Viewer", nil).status(404)
 }
