@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/updraft-dev/updraft/internal/store"
+	"github.com/updraft-dev/updraft/internal/store/listorder"
 )
 
 // The API's lists: filters, an order from a fixed set, pages, and the
@@ -16,109 +17,7 @@ import (
 // round trip, in one read-only REPEATABLE READ transaction, so the total
 // and the page come from one snapshot.
 
-// sortField is a field a list may be ordered by: the API's name and the
-// expression it orders by, none for the primary key itself. A nullable
-// field puts its NULLs last in either direction, as the SQLite store does.
-type sortField struct {
-	name, expr string
-	nullable   bool
-}
-
-// sortSpec is what a list may be ordered by: its fields, the first the
-// default, and its primary key, which breaks ties in the same direction.
-type sortSpec struct {
-	fields []sortField
-	key    []string
-}
-
-// orderBy renders the ORDER BY clause of a Page's OrderBy. Only the
-// expressions of the spec reach the SQL, never the caller's string.
-func (sp *sortSpec) orderBy(field string) (string, error) {
-	name, desc := strings.CutPrefix(field, "-")
-	if field == "" {
-		name = sp.fields[0].name
-	}
-	i := slices.IndexFunc(sp.fields, func(f sortField) bool { return f.name == name })
-	if i < 0 {
-		allowed := make([]string, len(sp.fields))
-		for j, f := range sp.fields {
-			allowed[j] = f.name
-		}
-		return "", &store.OrderByError{Field: name, Allowed: allowed}
-	}
-	dir := " ASC"
-	if desc {
-		dir = " DESC"
-	}
-	var parts []string
-	if f := sp.fields[i]; f.expr != "" {
-		e := f.expr + dir
-		// Only where NULLs can be: NULLS LAST on a descending NOT NULL
-		// column would keep an index from giving the order.
-		if f.nullable {
-			e += " NULLS LAST"
-		}
-		parts = append(parts, e)
-	}
-	for _, k := range sp.key {
-		parts = append(parts, k+dir)
-	}
-	return strings.Join(parts, ", "), nil
-}
-
-var dagSort = sortSpec{
-	fields: []sortField{
-		{name: "dag_id"},
-		// Airflow's next_dagrun is the next run's logical date: the start
-		// of its data interval.
-		{name: "next_dagrun", expr: "next_interval_start", nullable: true},
-		{name: "last_parsed_time", expr: "last_parsed_at"},
-	},
-	key: []string{"dag_id"},
-}
-
-var runSort = sortSpec{
-	fields: []sortField{
-		{name: "id"},
-		{name: "dag_id", expr: "dag_id"},
-		{name: "run_id", expr: "run_id"},
-		{name: "state", expr: "state"},
-		{name: "run_type", expr: "run_type"},
-		{name: "logical_date", expr: "logical_date"},
-		{name: "start_date", expr: "start_date", nullable: true},
-		{name: "end_date", expr: "end_date", nullable: true},
-		{name: "queued_at", expr: "queued_at", nullable: true},
-	},
-	key: []string{"id"},
-}
-
-var tiSort = sortSpec{
-	fields: []sortField{
-		{name: "id"},
-		{name: "dag_id", expr: "r.dag_id"},
-		{name: "run_id", expr: "r.run_id"},
-		{name: "task_id", expr: "ti.task_id"},
-		{name: "map_index", expr: "ti.map_index"},
-		{name: "state", expr: "ti.state", nullable: true},
-		{name: "pool", expr: "ti.pool"},
-		{name: "priority_weight", expr: "ti.priority_weight"},
-		{name: "try_number", expr: "ti.try_number"},
-		{name: "logical_date", expr: "r.logical_date"},
-		{name: "start_date", expr: "ti.start_date", nullable: true},
-		{name: "end_date", expr: "ti.end_date", nullable: true},
-		{name: "queued_at", expr: "ti.queued_at", nullable: true},
-		{name: "duration", expr: "(ti.end_date - ti.start_date)", nullable: true},
-	},
-	key: []string{"ti.dag_run_id", "ti.task_id", "ti.map_index"},
-}
-
-var versionSort = sortSpec{
-	fields: []sortField{
-		{name: "version_number", expr: "version_number"},
-		{name: "created_at", expr: "created_at"},
-	},
-	key: []string{"id"},
-}
+var tiSort = listorder.TaskInstances("(ti.end_date - ti.start_date)")
 
 // filter collects the conditions of a WHERE clause and their arguments.
 type filter struct {
@@ -183,7 +82,7 @@ func queryPage[T any](ctx context.Context, s *Store, scan func(pgx.Row) (T, erro
 
 // DagQuery lists DAGs.
 func (s *Store) DagQuery(ctx context.Context, p *store.DagQueryParams) ([]*store.Dag, int, error) {
-	order, err := dagSort.orderBy(p.OrderBy)
+	order, err := listorder.Dags.OrderBy(p.OrderBy)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -221,7 +120,7 @@ func (s *Store) DagTagList(ctx context.Context) ([]string, error) {
 // dag_id), (dag_id, id) and (logical_date, id) serve the common filters and
 // orders (003_query).
 func (s *Store) DagRunQuery(ctx context.Context, p *store.DagRunQueryParams) ([]*store.DagRun, int, error) {
-	order, err := runSort.orderBy(p.OrderBy)
+	order, err := listorder.Runs.OrderBy(p.OrderBy)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -245,7 +144,7 @@ func (s *Store) DagRunDelete(ctx context.Context, id int64) error {
 // of its runs, walked in id order (dag_run_dag_id) and counted in the index
 // of runs and states (task_instance_run_state).
 func (s *Store) TaskInstanceQuery(ctx context.Context, p *store.TaskInstanceQueryParams) ([]*store.TaskInstance, int, error) {
-	order, err := tiSort.orderBy(p.OrderBy)
+	order, err := tiSort.OrderBy(p.OrderBy)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -272,7 +171,7 @@ func (s *Store) TaskInstanceQuery(ctx context.Context, p *store.TaskInstanceQuer
 
 // DagVersionList returns a DAG's versions and how many there are.
 func (s *Store) DagVersionList(ctx context.Context, dagID string, page store.Page) ([]*store.DagVersion, int, error) {
-	order, err := versionSort.orderBy(page.OrderBy)
+	order, err := listorder.Versions.OrderBy(page.OrderBy)
 	if err != nil {
 		return nil, 0, err
 	}
