@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -48,17 +47,12 @@ func (s *Server) toConnection(c *store.Connection) connectionResponse {
 func (s *Server) getConnections(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r, c.op)
 	limit, offset, order := q.page(s.cfg.MaxPageLimit, "id")
-	keys := map[string]func(a, b *store.Connection) int{
-		"id":            func(a, b *store.Connection) int { return strings.Compare(a.ConnID, b.ConnID) },
-		"connection_id": func(a, b *store.Connection) int { return strings.Compare(a.ConnID, b.ConnID) },
-		"conn_type":     func(a, b *store.Connection) int { return strings.Compare(a.ConnType, b.ConnType) },
-		"host":          func(a, b *store.Connection) int { return strings.Compare(a.Host, b.Host) },
-	}
-	by, ok := keys[strings.TrimPrefix(order, "-")]
-	if !ok {
-		q.fail("value_error", "order_by must be id, connection_id, conn_type or host, optionally with a leading -", "order_by")
-	}
-	pattern := strings.ToLower(searchPattern(q.str("connection_id_pattern")))
+	id := func(c *store.Connection) string { return c.ConnID }
+	cmp := memoryOrder(q, order, id, map[string]func(a, b *store.Connection) int{
+		"id": nil, "connection_id": nil,
+		"conn_type": func(a, b *store.Connection) int { return strings.Compare(a.ConnType, b.ConnType) },
+		"host":      func(a, b *store.Connection) int { return strings.Compare(a.Host, b.Host) },
+	})
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -66,15 +60,7 @@ func (s *Server) getConnections(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	list = slices.DeleteFunc(list, func(c *store.Connection) bool {
-		return pattern != "" && !likeMatch(pattern, strings.ToLower(c.ConnID))
-	})
-	slices.SortStableFunc(list, func(a, b *store.Connection) int {
-		if strings.HasPrefix(order, "-") {
-			a, b = b, a
-		}
-		return cmp.Or(by(a, b), strings.Compare(a.ConnID, b.ConnID))
-	})
+	list = memoryFilter(list, q.str("connection_id_pattern"), id, cmp)
 	out := make([]connectionResponse, 0, len(list))
 	for _, conn := range pageOf(list, limit, offset) {
 		out = append(out, s.toConnection(conn))
@@ -103,17 +89,9 @@ func (s *Server) getConnection(w http.ResponseWriter, r *http.Request, c *call) 
 	return nil
 }
 
-type connectionBody struct {
-	ConnectionID string  `json:"connection_id"`
-	ConnType     string  `json:"conn_type"`
-	Description  *string `json:"description"`
-	Host         *string `json:"host"`
-	Login        *string `json:"login"`
-	Schema       *string `json:"schema"`
-	Port         *int    `json:"port"`
-	Password     *string `json:"password"`
-	Extra        *string `json:"extra"`
-}
+// connectionBody is ConnectionBody: the fields a client sends are the ones
+// it is shown.
+type connectionBody = connectionResponse
 
 // apply copies the body's fields (only the masked ones when mask is not
 // empty) onto c. A password of *** is the masked one the API showed: the

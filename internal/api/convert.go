@@ -171,64 +171,79 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-type taskInstanceResponse struct {
-	ID               string              `json:"id"`
-	TaskID           string              `json:"task_id"`
-	DagID            string              `json:"dag_id"`
-	DagRunID         string              `json:"dag_run_id"`
-	MapIndex         int                 `json:"map_index"`
-	LogicalDate      *time.Time          `json:"logical_date"`
-	RunAfter         time.Time           `json:"run_after"`
-	StartDate        *time.Time          `json:"start_date"`
-	EndDate          *time.Time          `json:"end_date"`
-	Duration         *float64            `json:"duration"`
-	State            *string             `json:"state"`
-	TryNumber        int                 `json:"try_number"`
-	MaxTries         int                 `json:"max_tries"`
-	TaskDisplayName  string              `json:"task_display_name"`
-	DagDisplayName   string              `json:"dag_display_name"`
-	Hostname         *string             `json:"hostname"`
-	Unixname         *string             `json:"unixname"`
-	Pool             string              `json:"pool"`
-	PoolSlots        int                 `json:"pool_slots"`
-	Queue            *string             `json:"queue"`
-	PriorityWeight   *int                `json:"priority_weight"`
-	Operator         *string             `json:"operator"`
-	OperatorName     *string             `json:"operator_name"`
-	QueuedWhen       *time.Time          `json:"queued_when"`
-	ScheduledWhen    *time.Time          `json:"scheduled_when"`
-	PID              *int                `json:"pid"`
-	Executor         *string             `json:"executor"`
-	ExecutorConfig   string              `json:"executor_config"`
-	Note             *string             `json:"note"`
-	RenderedMapIndex *string             `json:"rendered_map_index"`
-	RenderedFields   json.RawMessage     `json:"rendered_fields"`
-	Trigger          any                 `json:"trigger"`
-	TriggererJob     any                 `json:"triggerer_job"`
-	DagVersion       *dagVersionResponse `json:"dag_version"`
+// tiFields are what a task instance and each of its tries show alike:
+// Airflow's TaskInstanceHistoryResponse is TaskInstanceResponse without
+// the run's fields.
+type tiFields struct {
+	TaskID          string              `json:"task_id"`
+	DagID           string              `json:"dag_id"`
+	DagRunID        string              `json:"dag_run_id"`
+	MapIndex        int                 `json:"map_index"`
+	StartDate       *time.Time          `json:"start_date"`
+	EndDate         *time.Time          `json:"end_date"`
+	Duration        *float64            `json:"duration"`
+	State           *string             `json:"state"`
+	TryNumber       int                 `json:"try_number"`
+	MaxTries        int                 `json:"max_tries"`
+	TaskDisplayName string              `json:"task_display_name"`
+	DagDisplayName  string              `json:"dag_display_name"`
+	Hostname        *string             `json:"hostname"`
+	Unixname        *string             `json:"unixname"`
+	Pool            string              `json:"pool"`
+	PoolSlots       int                 `json:"pool_slots"`
+	Queue           *string             `json:"queue"`
+	PriorityWeight  *int                `json:"priority_weight"`
+	Operator        *string             `json:"operator"`
+	OperatorName    *string             `json:"operator_name"`
+	QueuedWhen      *time.Time          `json:"queued_when"`
+	ScheduledWhen   *time.Time          `json:"scheduled_when"`
+	PID             *int                `json:"pid"`
+	Executor        *string             `json:"executor"`
+	ExecutorConfig  string              `json:"executor_config"`
+	DagVersion      *dagVersionResponse `json:"dag_version"`
 }
 
-func toTaskInstance(ti *store.TaskInstance) taskInstanceResponse {
-	out := taskInstanceResponse{
-		ID:     fmt.Sprintf("%d-%s-%d", ti.RunPK, ti.TaskID, ti.MapIndex),
+type taskInstanceResponse struct {
+	ID string `json:"id"`
+	tiFields
+	LogicalDate      *time.Time      `json:"logical_date"`
+	RunAfter         time.Time       `json:"run_after"`
+	Note             *string         `json:"note"`
+	RenderedMapIndex *string         `json:"rendered_map_index"`
+	RenderedFields   json.RawMessage `json:"rendered_fields"`
+	Trigger          any             `json:"trigger"`
+	TriggererJob     any             `json:"triggerer_job"`
+}
+
+// toTIFields renders the fields a task instance shares with its tries, as
+// they stand for its current try.
+func toTIFields(ti *store.TaskInstance) tiFields {
+	f := tiFields{
 		TaskID: ti.TaskID, DagID: ti.DagID, DagRunID: ti.RunID, MapIndex: ti.MapIndex,
-		LogicalDate: utc(ti.LogicalDate), RunAfter: ti.LogicalDate.UTC(),
 		StartDate: utcPtr(ti.StartDate), EndDate: utcPtr(ti.EndDate),
 		TryNumber: ti.TryNumber, MaxTries: ti.MaxTries, TaskDisplayName: ti.TaskID, DagDisplayName: ti.DagID,
 		Hostname: nonEmpty(ti.Hostname), Pool: ti.Pool, PoolSlots: ti.PoolSlots, PriorityWeight: &ti.PriorityWeight,
 		QueuedWhen: utcPtr(ti.QueuedAt), Executor: nonEmpty(ti.Executor), ExecutorConfig: "{}",
-		RenderedFields: ti.Rendered,
 	}
 	if ti.State != dag.TaskNone {
 		st := string(ti.State)
-		out.State = &st
+		f.State = &st
 	}
 	if ti.PID != 0 {
-		out.PID = &ti.PID
+		f.PID = &ti.PID
 	}
 	if ti.StartDate != nil && ti.EndDate != nil {
 		d := ti.EndDate.Sub(*ti.StartDate).Seconds()
-		out.Duration = &d
+		f.Duration = &d
+	}
+	return f
+}
+
+func toTaskInstance(ti *store.TaskInstance) taskInstanceResponse {
+	out := taskInstanceResponse{
+		ID:       fmt.Sprintf("%d-%s-%d", ti.RunPK, ti.TaskID, ti.MapIndex),
+		tiFields: toTIFields(ti), LogicalDate: utc(ti.LogicalDate), RunAfter: ti.LogicalDate.UTC(),
+		RenderedFields: ti.Rendered,
 	}
 	if len(out.RenderedFields) == 0 {
 		out.RenderedFields = json.RawMessage("{}")

@@ -86,6 +86,16 @@ func (s *Server) dagRow(r *http.Request) (*store.Dag, error) {
 	return row, err
 }
 
+// writeDag answers with one DAG row, its latest version parsed.
+func (s *Server) writeDag(w http.ResponseWriter, r *http.Request, row *store.Dag) error {
+	errs, err := s.importErrorFiles(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toDag(row, s.parsed(r, row), errs))
+	return nil
+}
+
 func (s *Server) getDag(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := newQuery(r, c.op).err(); err != nil {
 		return err
@@ -94,12 +104,7 @@ func (s *Server) getDag(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	errs, err := s.importErrorFiles(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toDag(row, s.parsed(r, row), errs))
-	return nil
+	return s.writeDag(w, r, row)
 }
 
 func (s *Server) patchDag(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -126,12 +131,7 @@ func (s *Server) patchDag(w http.ResponseWriter, r *http.Request, c *call) error
 	if !body.IsPaused && s.cfg.Wake != nil {
 		s.cfg.Wake()
 	}
-	errs, err := s.importErrorFiles(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toDag(row, s.parsed(r, row), errs))
-	return nil
+	return s.writeDag(w, r, row)
 }
 
 type dagDetailsResponse struct {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/store"
@@ -46,8 +45,11 @@ func (s *Server) toPool(r *http.Request, p *store.Pool) (poolResponse, error) {
 func (s *Server) getPools(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r, c.op)
 	limit, offset, order := q.page(s.cfg.MaxPageLimit, "id")
-	q.oneOf("order_by", []string{order}, "id", "-id", "name", "-name", "pool", "-pool", "slots", "-slots")
-	pattern := strings.ToLower(searchPattern(q.str("pool_name_pattern")))
+	name := func(p *store.Pool) string { return p.Name }
+	cmp := memoryOrder(q, order, name, map[string]func(a, b *store.Pool) int{
+		"id": nil, "name": nil, "pool": nil,
+		"slots": func(a, b *store.Pool) int { return a.Slots - b.Slots },
+	})
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -55,18 +57,7 @@ func (s *Server) getPools(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	list = slices.DeleteFunc(list, func(p *store.Pool) bool {
-		return pattern != "" && !likeMatch(pattern, strings.ToLower(p.Name))
-	})
-	slices.SortStableFunc(list, func(a, b *store.Pool) int {
-		if strings.HasPrefix(order, "-") {
-			a, b = b, a
-		}
-		if strings.TrimPrefix(order, "-") == "slots" && a.Slots != b.Slots {
-			return a.Slots - b.Slots
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	list = memoryFilter(list, q.str("pool_name_pattern"), name, cmp)
 	out := make([]poolResponse, 0, len(list))
 	for _, p := range pageOf(list, limit, offset) {
 		pr, err := s.toPool(r, p)

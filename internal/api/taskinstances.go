@@ -188,34 +188,9 @@ func (s *Server) getTaskInstance(w http.ResponseWriter, r *http.Request, c *call
 }
 
 type taskInstanceHistoryResponse struct {
-	TaskID          string              `json:"task_id"`
-	DagID           string              `json:"dag_id"`
-	DagRunID        string              `json:"dag_run_id"`
-	MapIndex        int                 `json:"map_index"`
-	StartDate       *time.Time          `json:"start_date"`
-	EndDate         *time.Time          `json:"end_date"`
-	Duration        *float64            `json:"duration"`
-	State           *string             `json:"state"`
-	TryNumber       int                 `json:"try_number"`
-	MaxTries        int                 `json:"max_tries"`
-	TaskDisplayName string              `json:"task_display_name"`
-	DagDisplayName  string              `json:"dag_display_name"`
-	Hostname        *string             `json:"hostname"`
-	Unixname        *string             `json:"unixname"`
-	Pool            string              `json:"pool"`
-	PoolSlots       int                 `json:"pool_slots"`
-	Queue           *string             `json:"queue"`
-	PriorityWeight  *int                `json:"priority_weight"`
-	Operator        *string             `json:"operator"`
-	OperatorName    *string             `json:"operator_name"`
-	QueuedWhen      *time.Time          `json:"queued_when"`
-	ScheduledWhen   *time.Time          `json:"scheduled_when"`
-	PID             *int                `json:"pid"`
-	Executor        *string             `json:"executor"`
-	ExecutorConfig  string              `json:"executor_config"`
-	DagVersion      *dagVersionResponse `json:"dag_version"`
-	ExitCode        *int                `json:"exit_code"`
-	Reason          *string             `json:"reason"`
+	tiFields
+	ExitCode *int    `json:"exit_code"`
+	Reason   *string `json:"reason"`
 }
 
 // tries are the finished tries of a task instance, then its current try
@@ -255,12 +230,7 @@ func (s *Server) tries(r *http.Request, ti *store.TaskInstance) ([]taskInstanceH
 }
 
 func historyOf(ti *store.TaskInstance) taskInstanceHistoryResponse {
-	t := toTaskInstance(ti)
-	return taskInstanceHistoryResponse{TaskID: t.TaskID, DagID: t.DagID, DagRunID: t.DagRunID, MapIndex: t.MapIndex,
-		StartDate: t.StartDate, EndDate: t.EndDate, Duration: t.Duration, State: t.State, TryNumber: t.TryNumber,
-		MaxTries: t.MaxTries, TaskDisplayName: t.TaskDisplayName, DagDisplayName: t.DagDisplayName, Hostname: t.Hostname,
-		Pool: t.Pool, PoolSlots: t.PoolSlots, PriorityWeight: t.PriorityWeight, QueuedWhen: t.QueuedWhen, PID: t.PID,
-		Executor: t.Executor, ExecutorConfig: t.ExecutorConfig, ExitCode: ti.ExitCode}
+	return taskInstanceHistoryResponse{tiFields: toTIFields(ti), ExitCode: ti.ExitCode}
 }
 
 func (s *Server) getTaskInstanceTries(w http.ResponseWriter, r *http.Request, c *call) error {

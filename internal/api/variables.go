@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/updraft-dev/updraft/internal/secret"
 	"github.com/updraft-dev/updraft/internal/store"
@@ -31,8 +30,8 @@ func (s *Server) toVariable(v *store.Variable) variableResponse {
 func (s *Server) getVariables(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := newQuery(r, c.op)
 	limit, offset, order := q.page(s.cfg.MaxPageLimit, "id")
-	q.oneOf("order_by", []string{order}, "id", "-id", "key", "-key")
-	pattern := strings.ToLower(searchPattern(q.str("variable_key_pattern")))
+	key := func(v *store.Variable) string { return v.Key }
+	cmp := memoryOrder(q, order, key, map[string]func(a, b *store.Variable) int{"id": nil, "key": nil})
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -40,12 +39,7 @@ func (s *Server) getVariables(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	list = slices.DeleteFunc(list, func(v *store.Variable) bool {
-		return pattern != "" && !likeMatch(pattern, strings.ToLower(v.Key))
-	})
-	if strings.HasPrefix(order, "-") {
-		slices.Reverse(list)
-	}
+	list = memoryFilter(list, q.str("variable_key_pattern"), key, cmp)
 	out := make([]variableResponse, 0, len(list))
 	for _, v := range pageOf(list, limit, offset) {
 		out = append(out, s.toVariable(v))
