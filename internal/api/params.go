@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/updraft-dev/updraft/internal/dag"
 )
 
 // query reads the query parameters of a request, checking types and names
@@ -91,7 +93,7 @@ func (q *query) time(name string) *time.Time {
 	if !q.has(name) {
 		return nil
 	}
-	t, err := parseTime(q.str(name))
+	t, err := dag.ParseTime(q.str(name))
 	if err != nil {
 		q.fail("datetime_parsing", "must be an RFC 3339 date-time, e.g. 2026-01-31T00:00:00Z", name)
 		return nil
@@ -110,18 +112,6 @@ func (q *query) oneOf(name string, values []string, allowed ...string) {
 			q.fail("enum", fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", ")), name)
 		}
 	}
-}
-
-// parseTime reads an RFC 3339 time; a space instead of the T and a missing
-// zone (UTC) are accepted too, as Airflow's parser accepts them.
-func parseTime(s string) (time.Time, error) {
-	s = strings.Replace(s, " ", "T", 1)
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not a date-time: %q", s)
 }
 
 // page reads limit, offset and order_by. limit is capped at maxLimit, as

@@ -310,22 +310,13 @@ func triggerParams(dagID, conf, runID, logical string) (*scheduler.TriggerParams
 		}
 	}
 	if logical != "" {
-		t, err := parseDate(logical)
+		t, err := dag.ParseTime(logical)
 		if err != nil {
 			return nil, fmt.Errorf("--logical-date: %w", err)
 		}
 		p.LogicalDate = &t
 	}
 	return p, nil
-}
-
-func parseDate(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD) or an RFC 3339 time", s)
 }
 
 func (a *app) dagsPause(pause bool) *cobra.Command {
@@ -437,11 +428,11 @@ func (a *app) dagsBackfill() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := parseDate(start)
+			s, err := dag.ParseTime(start)
 			if err != nil {
 				return fmt.Errorf("--start-date: %w", err)
 			}
-			e, err := parseDate(end)
+			e, err := dag.ParseTime(end)
 			if err != nil {
 				return fmt.Errorf("--end-date: %w", err)
 			}

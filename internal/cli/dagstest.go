@@ -26,7 +26,7 @@ func (a *app) dagsTest() *cobra.Command {
 				return err
 			}
 			if len(args) == 2 {
-				t, err := parseDate(args[1])
+				t, err := dag.ParseTime(args[1])
 				if err != nil {
 					return fmt.Errorf("LOGICAL_DATE: %w", err)
 				}

@@ -238,7 +238,7 @@ func (a *app) tasksTest() *cobra.Command {
 			}
 			logical := time.Now().UTC()
 			if len(args) == 3 {
-				if logical, err = parseDate(args[2]); err != nil {
+				if logical, err = dag.ParseTime(args[2]); err != nil {
 					return fmt.Errorf("LOGICAL_DATE: %w", err)
 				}
 			}

@@ -538,3 +538,19 @@ func BenchmarkNextRun(b *testing.B) {
 		}
 	}
 }
+
+func TestParseTime(t *testing.T) {
+	want := time.Date(2026, 1, 31, 6, 0, 0, 0, time.UTC)
+	for _, s := range []string{"2026-01-31T06:00:00Z", "2026-01-31T07:00:00+01:00", "2026-01-31 06:00:00", "2026-01-31T06:00:00"} {
+		got, err := ParseTime(s)
+		if err != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	if got, err := ParseTime("2026-01-31"); err != nil || !got.Equal(time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("a date alone: %v %v", got, err)
+	}
+	if _, err := ParseTime("yesterday"); err == nil {
+		t.Error("yesterday parsed")
+	}
+}
