@@ -81,7 +81,9 @@ type TaskInstanceQueryParams struct {
 	Page
 	DagIDs []string
 	// RunPK keeps one run's task instances when not zero.
-	RunPK   int64
+	RunPK int64
+	// RunPKs keeps these runs' task instances, when not empty.
+	RunPKs  []int64
 	TaskIDs []string
 	// States may hold dag.TaskNone for task instances without a state.
 	States      []dag.TaskState

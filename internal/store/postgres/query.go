@@ -153,6 +153,9 @@ func (s *Store) TaskInstanceQuery(ctx context.Context, p *store.TaskInstanceQuer
 	if p.RunPK != 0 {
 		f.conds = append(f.conds, "ti.dag_run_id = "+f.args.add(p.RunPK))
 	}
+	if len(p.RunPKs) > 0 {
+		f.conds = append(f.conds, "ti.dag_run_id = ANY("+f.args.add(p.RunPKs)+")")
+	}
 	in(&f, "ti.task_id", p.TaskIDs)
 	if len(p.States) > 0 {
 		f.conds = append(f.conds, stateCond("ti.state", p.States, f.args.add))

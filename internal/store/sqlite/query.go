@@ -225,11 +225,18 @@ func (s *Store) TaskInstanceQuery(ctx context.Context, p *store.TaskInstanceQuer
 	if p.RunPK != 0 {
 		f.add("ti.dag_run_id = ?", p.RunPK)
 	}
+	if len(p.RunPKs) > 0 {
+		args := make([]any, len(p.RunPKs))
+		for i, id := range p.RunPKs {
+			args[i] = id
+		}
+		f.add("ti.dag_run_id IN ("+placeholders(len(args))+")", args...)
+	}
 	in(&f, "ti.task_id", p.TaskIDs)
 	if len(p.States) > 0 {
 		cond, args := stateIn(p.States)
 		col := "ti.state"
-		if len(runs.conds) > 0 || p.RunPK != 0 {
+		if len(runs.conds) > 0 || p.RunPK != 0 || len(p.RunPKs) > 0 {
 			col = "+ti.state"
 		}
 		f.add(strings.ReplaceAll(cond, "state", col), args...)

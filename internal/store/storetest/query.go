@@ -484,6 +484,10 @@ func testTaskInstanceFilters(t *testing.T, open Opener) {
 	checkFilters(t, all, []filterCase[store.TaskInstanceQueryParams, *store.TaskInstance]{
 		{"one dag", store.TaskInstanceQueryParams{DagIDs: []string{"a"}}, func(ti *store.TaskInstance) bool { return ti.DagID == "a" }},
 		{"one run", store.TaskInstanceQueryParams{RunPK: rb.ID}, func(ti *store.TaskInstance) bool { return ti.RunPK == rb.ID }},
+		{"two runs", store.TaskInstanceQueryParams{RunPKs: []int64{ra.ID, rc.ID}},
+			func(ti *store.TaskInstance) bool { return ti.RunPK == ra.ID || ti.RunPK == rc.ID }},
+		{"runs and a state", store.TaskInstanceQueryParams{RunPKs: []int64{rb.ID, rc.ID}, States: []dag.TaskState{dag.TaskSuccess}},
+			func(ti *store.TaskInstance) bool { return ti.RunPK != ra.ID && ti.State == dag.TaskSuccess }},
 		{"run of another dag", store.TaskInstanceQueryParams{RunPK: rb.ID, DagIDs: []string{"a"}},
 			func(*store.TaskInstance) bool { return false }},
 		{"tasks", store.TaskInstanceQueryParams{TaskIDs: []string{"t1", "m"}},
