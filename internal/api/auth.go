@@ -28,33 +28,59 @@ const tokenAudience = "updraft"
 // or a changed role, takes effect at once.
 type claims struct {
 	jwt.RegisteredClaims
+	// SessionID names a browser session across its renewals; its CSRF
+	// token is derived from it. Bearer tokens have none.
+	SessionID string `json:"sid,omitempty"`
 }
 
-// issueToken signs a token for a user.
-func (s *Server) issueToken(username string) (string, error) {
+// issueToken signs a token for a user; sid is the browser session it
+// belongs to, or "" for a bearer token.
+func (s *Server) issueToken(username, sid string) (string, claims, error) {
 	now := s.cfg.Now()
-	id := make([]byte, 16)
-	_, _ = rand.Read(id)
 	c := claims{RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   username,
 		Audience:  jwt.ClaimStrings{tokenAudience},
 		IssuedAt:  jwt.NewNumericDate(now),
 		NotBefore: jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.TokenTTL)),
-		ID:        hex.EncodeToString(id),
-	}}
-	return jwt.NewWithClaims(jwt.SigningMethodHS512, c).SignedString(s.cfg.Secret)
+		ID:        randomID(),
+	}, SessionID: sid}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS512, c).SignedString(s.cfg.Secret)
+	return tok, c, err
 }
 
-// authenticate returns the active user a request's bearer token names.
-func (s *Server) authenticate(r *http.Request) (*store.User, error) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if h == "" || !ok || !strings.EqualFold(scheme, "bearer") || token == "" {
+func randomID() string {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	return hex.EncodeToString(id)
+}
+
+// principal is who a request comes from, and how it proved it.
+type principal struct {
+	user   *store.User
+	claims claims
+	// cookie is set when the session cookie, not a bearer token, proved
+	// it: such requests must also carry the session's CSRF token.
+	cookie bool
+}
+
+// authenticate returns the active user a request's bearer token, or else
+// its session cookie, names.
+func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	p := &principal{}
+	token := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, t, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "bearer") || t == "" {
+			return nil, errorf(http.StatusUnauthorized, "Not authenticated")
+		}
+		token = t
+	} else if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		token, p.cookie = ck.Value, true
+	} else {
 		return nil, errorf(http.StatusUnauthorized, "Not authenticated")
 	}
-	var c claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
+	_, err := jwt.ParseWithClaims(token, &p.claims, func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS512.Alg()}),
 		jwt.WithAudience(tokenAudience),
 		jwt.WithExpirationRequired(),
@@ -67,11 +93,15 @@ func (s *Server) authenticate(r *http.Request) (*store.User, error) {
 		}
 		return nil, errorf(http.StatusUnauthorized, "%s", msg)
 	}
-	u, err := s.st.UserGet(r.Context(), c.Subject)
+	u, err := s.st.UserGet(r.Context(), p.claims.Subject)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Active) {
 		return nil, errorf(http.StatusUnauthorized, "Invalid JWT token")
 	}
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	p.user = u
+	return p, nil
 }
 
 // bcryptCost is the work factor of new password hashes. Tests lower it:
@@ -200,15 +230,15 @@ func (l *loginLimiter) evict(now time.Time) {
 	}
 }
 
-// createToken is POST /auth/token: a username and password for a JWT,
-// limited per client address and, for failures, per username.
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
+// checkLogin checks a username and password, limited per client address
+// and, for failures, per username.
+func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request, c *call) (*store.User, error) {
 	var body struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	}
 	if err := c.decode(&body); err != nil {
-		return err
+		return nil, err
 	}
 	tooMany := func(wait time.Duration) error {
 		secs := int(wait.Seconds()) + 1
@@ -216,24 +246,33 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) er
 		return errorf(http.StatusTooManyRequests, "Too many login attempts; try again in %d s", secs)
 	}
 	if d := s.limiter.wait("user:" + body.Username); d > 0 {
-		return tooMany(d)
+		return nil, tooMany(d)
 	}
 	if ok, d := s.limiter.take("addr:" + clientAddr(r)); !ok {
-		return tooMany(d)
+		return nil, tooMany(d)
 	}
 	u, err := s.login(r.Context(), body.Username, body.Password)
 	if err != nil {
 		// Only failures count against a username, so its owner is not
 		// locked out by their own logins.
 		s.limiter.take("user:" + body.Username)
-		return err
-	}
-	token, err := s.issueToken(u.Username)
-	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.st.UserSetLastLogin(r.Context(), u.Username, s.now()); err != nil {
 		s.log.Warn("cannot record a login", "user", u.Username, "err", err)
+	}
+	return u, nil
+}
+
+// createToken is POST /auth/token: a username and password for a JWT.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	u, err := s.checkLogin(w, r, c)
+	if err != nil {
+		return err
+	}
+	token, _, err := s.issueToken(u.Username, "")
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"access_token": token})
 	return nil

@@ -87,7 +87,7 @@ func benchList(b *testing.B, st store.Store, size storetest.LoadParams, afterLoa
 	if _, err := st.UserCreate(b.Context(), &store.User{Username: "v", Role: store.RoleViewer, PasswordHash: hash, Active: true}); err != nil {
 		b.Fatal(err)
 	}
-	token, err := srv.issueToken("v")
+	token, _, err := srv.issueToken("v", "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -35,8 +35,13 @@ var rolePermissions = func() map[string]map[string]bool {
 
 // allowed reports whether a role holds a permission.
 func allowed(role, permission string) bool {
-	return permission == permPublic || rolePermissions[role][permission]
+	return permission == permPublic || permission == permAuthenticated || rolePermissions[role][permission]
 }
 
-// permPublic marks the operations anyone may call, logged in or not.
-const permPublic = "public"
+const (
+	// permPublic marks the operations anyone may call, logged in or not.
+	permPublic = "public"
+	// permAuthenticated marks the operations any signed-in user may call,
+	// whatever the role.
+	permAuthenticated = "authenticated"
+)

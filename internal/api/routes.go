@@ -4,6 +4,16 @@ package api
 func (s *Server) handlers() map[string]handler {
 	return map[string]handler{
 		"create_token":                s.createToken,
+		"get_session":                 s.getSession,
+		"create_session":              s.createSession,
+		"delete_session":              s.deleteSession,
+		"get_users":                   s.getUsers,
+		"post_user":                   s.postUser,
+		"get_user":                    s.getUser,
+		"patch_user":                  s.patchUser,
+		"delete_user":                 s.deleteUser,
+		"ui_get_dags":                 s.uiGetDags,
+		"ui_get_grid":                 s.uiGetGrid,
 		"get_health":                  s.getHealth,
 		"get_version":                 s.getVersion,
 		"get_dags":                    s.getDags,

@@ -97,7 +97,7 @@ func TestAuthAndPublic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := other.issueToken("admin")
+		tok, _, err := other.issueToken("admin", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,8 +79,9 @@ type handler func(w http.ResponseWriter, r *http.Request, c *call) error
 
 // call is what a handler gets besides the request.
 type call struct {
-	op   *operation
-	user *store.User
+	op        *operation
+	user      *store.User
+	principal *principal
 	// body is the request body, already checked against the document.
 	body []byte
 }
@@ -176,6 +177,13 @@ func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
 // its handler runs, and turns the handler's error into the response.
 func (s *Server) wrap(op *operation, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && !op.Streams {
+			// Registered first, so it runs last: after a recovered panic
+			// has written its answer.
+			ew := &etagWriter{ResponseWriter: w}
+			defer ew.finish(r)
+			w = ew
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
@@ -186,18 +194,22 @@ func (s *Server) wrap(op *operation, h handler) http.Handler {
 		}()
 		c := &call{op: op}
 		if op.Permission != permPublic {
-			u, err := s.authenticate(r)
+			p, err := s.authenticate(r)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", "Bearer")
 				writeError(w, r, s.log, err)
 				return
 			}
-			if !allowed(u.Role, op.Permission) {
-				writeError(w, r, s.log, errorf(http.StatusForbidden,
-					"Forbidden: the %s role may not %s (needs %s)", u.Role, op.ID, op.Permission))
+			if err := s.checkCSRF(r, p); err != nil {
+				writeError(w, r, s.log, err)
 				return
 			}
-			c.user = u
+			if !allowed(p.user.Role, op.Permission) {
+				writeError(w, r, s.log, errorf(http.StatusForbidden,
+					"Forbidden: the %s role may not %s (needs %s)", p.user.Role, op.ID, op.Permission))
+				return
+			}
+			c.user, c.principal = p.user, p
 		}
 		if showsTaskOutput(op.Permission) {
 			s.learnSecrets(r)

@@ -35,6 +35,9 @@ type operation struct {
 	Body *jsonschema.Schema
 	// Params are the parameters the operation declares, by location and name.
 	Params map[string]paramSpec
+	// Streams is set when the answer is a stream (JSON lines) that must
+	// reach the client as it is written.
+	Streams bool
 }
 
 type paramSpec struct {
@@ -82,6 +85,9 @@ func loadSpec() (*spec, error) {
 			RequestBody *struct {
 				Content map[string]any `json:"content"`
 			} `json:"requestBody"`
+			Responses map[string]struct {
+				Content map[string]any `json:"content"`
+			} `json:"responses"`
 			Parameters []struct {
 				Ref      string `json:"$ref"`
 				Name     string `json:"name"`
@@ -111,6 +117,7 @@ func loadSpec() (*spec, error) {
 		for method, op := range methods {
 			o := &operation{ID: op.OperationID, Method: strings.ToUpper(method), Path: path,
 				Permission: op.Permission, Params: map[string]paramSpec{}}
+			_, o.Streams = op.Responses["200"].Content["application/x-ndjson"]
 			if o.ID == "" || o.Permission == "" {
 				return nil, fmt.Errorf("openapi.yaml: %s %s needs an operationId and an x-permission", o.Method, path)
 			}
