@@ -94,8 +94,14 @@ func BuildRequest(ctx context.Context, renderer *template.Renderer, tc *template
 func TemplateContext(r *store.DagRun, d *dag.DAG, task *dag.Task, try int) (*template.Context, error) {
 	conf := map[string]any{}
 	if len(r.Conf) > 0 {
-		if err := json.Unmarshal(r.Conf, &conf); err != nil {
+		v, err := template.DecodeJSON(r.Conf)
+		if err != nil {
 			return nil, fmt.Errorf("dag run conf: %w", err)
+		}
+		if m, ok := v.(map[string]any); ok {
+			conf = m
+		} else if v != nil {
+			return nil, fmt.Errorf("dag run conf: a JSON object is needed, got %s", r.Conf)
 		}
 	}
 	params := make(map[string]any, len(d.Params))

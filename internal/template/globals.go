@@ -321,7 +321,7 @@ func (st *renderState) pullOne(taskID, key string) (any, bool, error) {
 		return nil, false, nil
 	}
 	// Decoded at each pull: the template may change what it gets.
-	v, err := decodeJSON(e.value)
+	v, err := DecodeJSON(e.value)
 	if err != nil {
 		return nil, false, st.record(&lookupError{msg: desc + ": the XCom is not valid JSON: " + err.Error(), err: err, hard: true})
 	}
@@ -424,7 +424,7 @@ func (a *varAccessor) decode(key, raw string) (any, error) {
 	if !a.json {
 		return raw, nil
 	}
-	v, err := decodeJSON([]byte(raw))
+	v, err := DecodeJSON([]byte(raw))
 	if err != nil {
 		return nil, a.st.record(&lookupError{msg: fmt.Sprintf("variable %q is not valid JSON: %v", key, err), err: err, hard: true})
 	}
@@ -449,9 +449,11 @@ func (st *renderState) variable(key string) (string, bool, error) {
 	return v, ok, nil
 }
 
-// decodeJSON decodes as Python's json module does for printing: integers stay
-// integers (10, not 10.0), other numbers are floats.
-func decodeJSON(raw []byte) (any, error) {
+// DecodeJSON decodes as Python's json module does for printing: integers stay
+// integers (10, not 10.0), other numbers are floats. A run's conf is read
+// this way, so a param of 2 renders as 2 whether it came from the DAG file
+// or the API.
+func DecodeJSON(raw []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
