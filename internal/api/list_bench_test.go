@@ -134,3 +134,58 @@ func benchList(b *testing.B, st store.Store, size storetest.LoadParams, afterLoa
 		})
 	}
 }
+
+// BenchmarkGrid times ui_get_grid for a DAG of 500 tasks over 100 runs (50,000
+// task instances), as the web UI's grid asks for it, on SQLite and on
+// PostgreSQL.
+//
+//	go test -run '^$' -bench Grid -benchtime 50x ./internal/api/
+func BenchmarkGrid(b *testing.B) {
+	size := storetest.LoadParams{Dags: 1, RunsPerDag: 100, TasksPerRun: 500}
+	b.Run("sqlite", func(b *testing.B) {
+		st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "updraft.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchGrid(b, st, size)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		st, err := postgres.Open(b.Context(), pgserver.ForTest(b), postgres.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchGrid(b, st, size)
+	})
+}
+
+func benchGrid(b *testing.B, st store.Store, size storetest.LoadParams) {
+	if err := storetest.Load(b.Context(), st, size); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(Config{Store: st, Versions: scheduler.NewVersions(st, dagspec.Parse), Secret: []byte(strings.Repeat("k", 32))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.UserCreate(b.Context(), &store.User{Username: "v", Role: store.RoleViewer, Active: true}); err != nil {
+		b.Fatal(err)
+	}
+	token, _, err := srv.issueToken("v", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var bytes int
+	for range b.N {
+		req := httptest.NewRequest("GET", "/api/v2/ui/grid/dag_000?limit=100", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		bytes = rec.Body.Len()
+	}
+	b.ReportMetric(float64(bytes)/1024, "KiB")
+}

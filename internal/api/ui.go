@@ -109,16 +109,13 @@ func (s *Server) uiGetGrid(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	slices.Reverse(runs) // drawn oldest first, left to right
-	var tis []*store.TaskInstance
-	if len(runs) > 0 {
-		pks := make([]int64, len(runs))
-		for i, run := range runs {
-			pks[i] = run.ID
-		}
-		tis, _, err = s.st.TaskInstanceQuery(r.Context(), &store.TaskInstanceQueryParams{RunPKs: pks})
-		if err != nil {
-			return err
-		}
+	pks := make([]int64, len(runs))
+	for i, run := range runs {
+		pks[i] = run.ID
+	}
+	tis, err := s.st.TaskInstanceStates(r.Context(), pks)
+	if err != nil {
+		return err
 	}
 	tasks, index := gridTasks(s.parsed(r, row), tis)
 	out := make([]gridRun, len(runs))
@@ -143,7 +140,7 @@ func (s *Server) uiGetGrid(w http.ResponseWriter, r *http.Request, c *call) erro
 // gridTasks lists the grid's rows: the latest version's tasks in
 // topological order, then tasks that only the runs' older versions had,
 // by name.
-func gridTasks(d *dag.DAG, tis []*store.TaskInstance) ([]gridTask, map[string]int) {
+func gridTasks(d *dag.DAG, tis []store.TaskInstanceState) ([]gridTask, map[string]int) {
 	var tasks []gridTask
 	index := map[string]int{}
 	if d != nil {

@@ -111,4 +111,16 @@ type QueryStore interface {
 	// DagVersionGetByNumber returns a DAG's version by its number, or
 	// ErrNotFound.
 	DagVersionGetByNumber(ctx context.Context, dagID string, number int) (*DagVersion, error)
+	// TaskInstanceStates returns the state of every task instance of these
+	// runs, ordered by run, task and map index: what a grid draws, without
+	// the rest of each row.
+	TaskInstanceStates(ctx context.Context, runPKs []int64) ([]TaskInstanceState, error)
+}
+
+// TaskInstanceState is a task instance's key and state.
+type TaskInstanceState struct {
+	RunPK    int64
+	TaskID   string
+	MapIndex int
+	State    dag.TaskState
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/store"
 	"github.com/updraft-dev/updraft/internal/store/listorder"
 )
@@ -187,6 +188,32 @@ func (s *Store) DagVersionList(ctx context.Context, dagID string, page store.Pag
 func (s *Store) DagVersionGetByNumber(ctx context.Context, dagID string, number int) (*store.DagVersion, error) {
 	return queryOne(ctx, s.pool, scanVersion, fmt.Sprintf("version %d of dag %s", number, dagID),
 		versionSelect+` WHERE dag_id = $1 AND version_number = $2`, dagID, number)
+}
+
+// TaskInstanceStates returns the states of the runs' task instances.
+func (s *Store) TaskInstanceStates(ctx context.Context, runPKs []int64) ([]store.TaskInstanceState, error) {
+	if len(runPKs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT dag_run_id, task_id, map_index, state FROM task_instance
+		WHERE dag_run_id = ANY($1) ORDER BY dag_run_id, task_id, map_index`, runPKs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.TaskInstanceState
+	for rows.Next() {
+		var ts store.TaskInstanceState
+		var state *string
+		if err := rows.Scan(&ts.RunPK, &ts.TaskID, &ts.MapIndex, &state); err != nil {
+			return nil, err
+		}
+		if state != nil {
+			ts.State = dag.TaskState(*state)
+		}
+		out = append(out, ts)
+	}
+	return out, rows.Err()
 }
 
 // likePattern takes a backslash that ends a pattern, escaping nothing, as

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/store"
 	"github.com/updraft-dev/updraft/internal/store/listorder"
 )
@@ -268,6 +269,34 @@ func (s *Store) DagVersionList(ctx context.Context, dagID string, page store.Pag
 func (s *Store) DagVersionGetByNumber(ctx context.Context, dagID string, number int) (*store.DagVersion, error) {
 	v, err := scanVersion(s.r.QueryRowContext(ctx, versionSelect+` WHERE dag_id = ? AND version_number = ?`, dagID, number))
 	return v, notFound(err, fmt.Sprintf("version %d of dag %s", number, dagID))
+}
+
+// TaskInstanceStates returns the states of the runs' task instances.
+func (s *Store) TaskInstanceStates(ctx context.Context, runPKs []int64) ([]store.TaskInstanceState, error) {
+	if len(runPKs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(runPKs))
+	for i, id := range runPKs {
+		args[i] = id
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT dag_run_id, task_id, map_index, state FROM task_instance
+		WHERE dag_run_id IN (`+placeholders(len(args))+`) ORDER BY dag_run_id, task_id, map_index`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.TaskInstanceState
+	for rows.Next() {
+		var ts store.TaskInstanceState
+		var state sql.NullString
+		if err := rows.Scan(&ts.RunPK, &ts.TaskID, &ts.MapIndex, &state); err != nil {
+			return nil, err
+		}
+		ts.State = dag.TaskState(state.String)
+		out = append(out, ts)
+	}
+	return out, rows.Err()
 }
 
 // distinct returns the values without repeats, in their first order.

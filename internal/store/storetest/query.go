@@ -23,6 +23,7 @@ func exerciseQuery(t *testing.T, open Opener) {
 	t.Run("DagRunOrderAndPages", func(t *testing.T) { testDagRunOrder(t, open) })
 	t.Run("TaskInstanceFilters", func(t *testing.T) { testTaskInstanceFilters(t, open) })
 	t.Run("TaskInstanceOrderAndPages", func(t *testing.T) { testTaskInstanceOrder(t, open) })
+	t.Run("TaskInstanceStates", func(t *testing.T) { testTaskInstanceStates(t, open) })
 	t.Run("DagVersions", func(t *testing.T) { testDagVersions(t, open) })
 	t.Run("OrderByUnknown", func(t *testing.T) { testOrderByUnknown(t, open) })
 	t.Run("DagRunDelete", func(t *testing.T) { testDagRunDelete(t, open) })
@@ -469,6 +470,32 @@ func tiFixture(t *testing.T, s store.Store) (ra, rb, rc *store.DagRun, all []*st
 	}
 	slices.SortFunc(all, cmpTIKey)
 	return ra, rb, rc, all
+}
+
+// TaskInstanceStates gives the key and state of every task instance of the
+// runs asked for, in key order, and nothing of other runs.
+func testTaskInstanceStates(t *testing.T, open Opener) {
+	s, ctx := setup(t, open)
+	ra, _, rc, all := tiFixture(t, s)
+	var want []store.TaskInstanceState
+	for _, ti := range all {
+		if ti.RunPK == ra.ID || ti.RunPK == rc.ID {
+			want = append(want, store.TaskInstanceState{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex, State: ti.State})
+		}
+	}
+	got, err := s.TaskInstanceStates(ctx, []int64{rc.ID, ra.ID})
+	noErr(t, "TaskInstanceStates", err)
+	if !slices.Equal(got, want) {
+		t.Errorf("TaskInstanceStates:\n got  %v\n want %v", got, want)
+	}
+	if len(want) == 0 || !slices.ContainsFunc(want, func(x store.TaskInstanceState) bool { return x.State == dag.TaskNone }) {
+		t.Fatal("the fixture should have task instances with and without a state")
+	}
+	got, err = s.TaskInstanceStates(ctx, nil)
+	noErr(t, "TaskInstanceStates of no runs", err)
+	if len(got) != 0 {
+		t.Errorf("no runs: %v", got)
+	}
 }
 
 func testTaskInstanceFilters(t *testing.T, open Opener) {
