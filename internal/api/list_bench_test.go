@@ -160,7 +160,36 @@ func BenchmarkGrid(b *testing.B) {
 	})
 }
 
+// BenchmarkUIDags times ui_get_dags, the web UI's DAG list, for the first
+// page of 50 of 1,000 DAGs with their 10 latest runs each.
+//
+//	go test -run '^$' -bench UIDags -benchtime 50x ./internal/api/
+func BenchmarkUIDags(b *testing.B) {
+	size := storetest.LoadParams{Dags: 1000, RunsPerDag: 10, TasksPerRun: 2}
+	b.Run("sqlite", func(b *testing.B) {
+		st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "updraft.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchUI(b, st, size, "/api/v2/ui/dags?limit=50&dag_runs_limit=10")
+	})
+	b.Run("postgres", func(b *testing.B) {
+		st, err := postgres.Open(b.Context(), pgserver.ForTest(b), postgres.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchUI(b, st, size, "/api/v2/ui/dags?limit=50&dag_runs_limit=10")
+	})
+}
+
 func benchGrid(b *testing.B, st store.Store, size storetest.LoadParams) {
+	benchUI(b, st, size, "/api/v2/ui/grid/dag_000?limit=100")
+}
+
+// benchUI loads the store and times one GET as a Viewer.
+func benchUI(b *testing.B, st store.Store, size storetest.LoadParams, path string) {
 	if err := storetest.Load(b.Context(), st, size); err != nil {
 		b.Fatal(err)
 	}
@@ -178,7 +207,7 @@ func benchGrid(b *testing.B, st store.Store, size storetest.LoadParams) {
 	b.ResetTimer()
 	var bytes int
 	for range b.N {
-		req := httptest.NewRequest("GET", "/api/v2/ui/grid/dag_000?limit=100", nil)
+		req := httptest.NewRequest("GET", path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)
