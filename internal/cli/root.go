@@ -99,6 +99,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.runsCommand(),
 		a.dbCommand(),
 		a.versionCommand(),
+		a.execCommand(),
+		a.copyBinaryCommand(),
 	)
 	return root
 }
