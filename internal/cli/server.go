@@ -18,12 +18,13 @@ import (
 	"github.com/updraft-dev/updraft/internal/api"
 	"github.com/updraft-dev/updraft/internal/logstore"
 	"github.com/updraft-dev/updraft/internal/store"
+	"github.com/updraft-dev/updraft/internal/ui"
 )
 
 func (a *app) serverCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "server",
-		Short: "Serve the REST API (/api/v2, shaped like Airflow's) on api_address",
+		Short: "Serve the web UI and the REST API (/api/v2, shaped like Airflow's) on api_address",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -38,7 +39,7 @@ func (a *app) serverCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("api_address %s: %w", a.cfg.APIAddress, err)
 			}
-			fmt.Fprintf(a.errOut, "updraft server %s\n  database: %s\n  api:      http://%s/api/v2\n", Version, a.databaseName(), ln.Addr())
+			fmt.Fprintf(a.errOut, "updraft server %s\n  database: %s\n  ui:       http://%s/\n  api:      http://%s/api/v2\n", Version, a.databaseName(), ln.Addr(), ln.Addr())
 			return a.serveAPI(ctx, st, ln, nil)
 		},
 	}
@@ -62,9 +63,17 @@ func (a *app) serveAPI(ctx context.Context, st store.Store, ln net.Listener, wak
 	if err != nil {
 		return err
 	}
+	app, err := ui.New()
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", srv)
+	mux.Handle("/auth/", srv)
+	mux.Handle("/", app)
 	// Bodies are small (api_max_body_bytes): a client that trickles one
 	// is cut off rather than holding a connection.
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {

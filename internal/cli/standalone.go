@@ -115,7 +115,7 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 	fmt.Fprintf(a.errOut, "updraft %s %s\n  data dir:    %s\n  database:    %s\n  dags folder: %s (%d files parsed, %d with errors, in %s)\n  parallelism: %d\n",
 		mode, Version, a.cfg.DataDir, a.databaseName(), a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration), a.cfg.Parallelism)
 	if ln != nil {
-		fmt.Fprintf(a.errOut, "  api:         http://%s/api/v2\n", ln.Addr())
+		fmt.Fprintf(a.errOut, "  ui:          http://%s/\n  api:         http://%s/api/v2\n", ln.Addr(), ln.Addr())
 	}
 	// The watcher and the API stop with the scheduler, also when the
 	// scheduler stops on an error of its own.
