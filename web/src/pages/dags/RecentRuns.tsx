@@ -1,0 +1,33 @@
+// A DAG's latest runs as small bars, oldest at the left, each as tall as the
+// run was long, colored by state; each opens its run.
+import { Link } from 'react-router';
+import type { DagRunSummary } from '../../api/types';
+import { formatDateTime, formatDuration } from '../../lib/format';
+import { runDuration, runBarHeight } from '../../lib/gridModel';
+import { normalizeState, stateColor, stateLabel } from '../../lib/stateColors';
+
+const MAX_BAR = 26;
+
+export function RecentRuns({ dagId, runs }: { dagId: string; runs: DagRunSummary[] }) {
+  if (runs.length === 0) return <span className="muted">No runs yet</span>;
+  const ordered = [...runs].reverse();
+  const now = new Date();
+  const longest = ordered.reduce((max, run) => Math.max(max, runDuration(run, now)), 0);
+  return (
+    <div className="recent-runs">
+      {ordered.map((run) => {
+        const duration = runDuration(run, now);
+        return (
+          <Link
+            key={run.dag_run_id}
+            to={`/dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(run.dag_run_id)}`}
+            className="recent-run"
+            data-state={normalizeState(run.state)}
+            title={`${run.dag_run_id}\n${stateLabel(run.state)} · ${formatDuration(duration)}\n${formatDateTime(run.logical_date ?? run.run_after)}`}
+            style={{ height: runBarHeight(duration, longest, MAX_BAR, 5), background: stateColor(run.state) }}
+          />
+        );
+      })}
+    </div>
+  );
+}
