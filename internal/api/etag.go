@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -44,7 +45,8 @@ func (e *etagWriter) finish(r *http.Request) {
 		return
 	}
 	sum := sha256.Sum256(e.body.Bytes())
-	tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	// Weak: the same tag for the plain and the gzipped form.
+	tag := `W/"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	h := w.Header()
 	h.Set("ETag", tag)
 	// Answers depend on who asks, and change at any time: a browser keeps
@@ -55,13 +57,42 @@ func (e *etagWriter) finish(r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	body := e.body.Bytes()
+	if len(body) >= gzipMinBytes {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			var zipped bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&zipped, gzip.BestSpeed)
+			_, _ = zw.Write(body)
+			if zw.Close() == nil {
+				h.Set("Content-Encoding", "gzip")
+				body = zipped.Bytes()
+			}
+		}
+	}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(e.body.Bytes())
+	_, _ = w.Write(body)
+}
+
+// gzipMinBytes is the smallest answer worth compressing: below a packet,
+// compressing saves nothing. The grid of 100 runs x 500 tasks shrinks from
+// 580 KiB to a few dozen.
+const gzipMinBytes = 1400
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 // etagMatches reads an If-None-Match list (weak tags compare equal, as
 // RFC 9110 says for this header).
 func etagMatches(header, tag string) bool {
+	tag = strings.TrimPrefix(tag, "W/")
 	for _, t := range strings.Split(header, ",") {
 		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
 		if t == "*" || t == tag {
