@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/logstore"
 	"github.com/updraft-dev/updraft/internal/scheduler"
 	"github.com/updraft-dev/updraft/internal/store"
@@ -102,7 +103,7 @@ func (a *app) testDag(ctx context.Context, p *scheduler.TriggerParams) error {
 		fmt.Fprintln(a.out, line)
 	}
 	// The test run's own loop may run while the DAG is paused.
-	s, err := a.newScheduler(st, ex, r.ID, observe)
+	s, err := a.newScheduler(st, map[string]executor.Executor{"local": ex}, "local", r.ID, observe)
 	if err != nil {
 		return err
 	}

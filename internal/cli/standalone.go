@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,18 +57,21 @@ func (a *app) localExecutor() (*local.Executor, error) {
 	}), nil
 }
 
-// newScheduler wires a scheduler to the store and the local executor.
-func (a *app) newScheduler(st store.Store, ex executor.Executor, onlyRun int64, observe func(scheduler.Transition)) (*scheduler.Scheduler, error) {
+// newScheduler wires a scheduler to the store and its executors, by name;
+// defaultExecutor runs the tasks that name none.
+func (a *app) newScheduler(st store.Store, executors map[string]executor.Executor, defaultExecutor string,
+	onlyRun int64, observe func(scheduler.Transition)) (*scheduler.Scheduler, error) {
 	return scheduler.New(scheduler.Config{
-		Store:     st,
-		Executors: map[string]executor.Executor{"local": ex},
-		Versions:  a.versions,
-		Logger:    a.log,
-		Now:       time.Now,
-		Hostname:  hostname(),
-		Tick:      a.cfg.SchedulerTick,
-		OnlyRun:   onlyRun,
-		Observe:   observe,
+		Store:           st,
+		Executors:       executors,
+		DefaultExecutor: defaultExecutor,
+		Versions:        a.versions,
+		Logger:          a.log,
+		Now:             time.Now,
+		Hostname:        hostname(),
+		Tick:            a.cfg.SchedulerTick,
+		OnlyRun:         onlyRun,
+		Observe:         observe,
 
 		HeartbeatInterval: a.cfg.SchedulerHeartbeatInterval,
 		HeartbeatTimeout:  a.cfg.SchedulerHeartbeatTimeout,
@@ -94,12 +98,16 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 	if err != nil {
 		return err
 	}
-	ex, err := a.localExecutor()
+	executors, err := a.executors(ctx)
 	if err != nil {
 		return err
 	}
-	defer ex.Stop()
-	s, err := a.newScheduler(st, ex, 0, nil)
+	defer func() {
+		for _, ex := range executors {
+			ex.Stop()
+		}
+	}()
+	s, err := a.newScheduler(st, executors, a.cfg.Executors()[0], 0, nil)
 	if err != nil {
 		return err
 	}
@@ -112,8 +120,9 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 			return fmt.Errorf("api_address %s: %w", a.cfg.APIAddress, err)
 		}
 	}
-	fmt.Fprintf(a.errOut, "updraft %s %s\n  data dir:    %s\n  database:    %s\n  dags folder: %s (%d files parsed, %d with errors, in %s)\n  parallelism: %d\n",
-		mode, Version, a.cfg.DataDir, a.databaseName(), a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration), a.cfg.Parallelism)
+	fmt.Fprintf(a.errOut, "updraft %s %s\n  data dir:    %s\n  database:    %s\n  dags folder: %s (%d files parsed, %d with errors, in %s)\n  executors:   %s\n  parallelism: %d\n",
+		mode, Version, a.cfg.DataDir, a.databaseName(), a.cfg.DagsFolder, res.Parsed, res.Errors, fmtDuration(res.Duration),
+		strings.Join(a.cfg.Executors(), ", "), a.cfg.Parallelism)
 	if ln != nil {
 		fmt.Fprintf(a.errOut, "  ui:          http://%s/\n  api:         http://%s/api/v2\n", ln.Addr(), ln.Addr())
 	}

@@ -73,6 +73,56 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
+
+	// Executor names the executors a scheduler runs, separated by commas,
+	// the first for tasks that name none, as Airflow's [core] executor:
+	// local, kubernetes, "local,kubernetes" or "kubernetes,local".
+	Executor string `yaml:"executor"`
+	// KubernetesKubeconfig and KubernetesContext pick the cluster; empty
+	// means in-cluster credentials, else $KUBECONFIG or ~/.kube/config.
+	KubernetesKubeconfig string `yaml:"kubernetes_kubeconfig"`
+	KubernetesContext    string `yaml:"kubernetes_context"`
+	// KubernetesNamespace holds the pods of tasks that name no namespace.
+	KubernetesNamespace string `yaml:"kubernetes_namespace"`
+	// KubernetesImage is the image of tasks that name none.
+	KubernetesImage string `yaml:"kubernetes_image"`
+	// KubernetesUpdraftImage holds the updraft binary; an init container
+	// copies it into each pod, where `updraft exec` runs the task's command
+	// and hands its XCom back. Empty: the command runs as it is, no XCom.
+	KubernetesUpdraftImage string `yaml:"kubernetes_updraft_image"`
+	// KubernetesPodTemplateFile is a Pod manifest every pod starts from.
+	KubernetesPodTemplateFile string `yaml:"kubernetes_pod_template_file"`
+	// KubernetesParallelism caps the pods of running tries.
+	KubernetesParallelism int `yaml:"kubernetes_parallelism"`
+	// KubernetesStartupTimeout fails a try whose pod is not running after
+	// this long, with Kubernetes' reason.
+	KubernetesStartupTimeout time.Duration `yaml:"kubernetes_startup_timeout"`
+	// KubernetesOnFinishAction: delete_pod, delete_succeeded_pod or
+	// keep_pod, for tasks that do not say.
+	KubernetesOnFinishAction string `yaml:"kubernetes_on_finish_action"`
+	// KubernetesQPS and KubernetesBurst pace the client's requests.
+	KubernetesQPS   int `yaml:"kubernetes_qps"`
+	KubernetesBurst int `yaml:"kubernetes_burst"`
+	// KubernetesResourceProfiles are the named requests and limits tasks
+	// pick with `resources: NAME` (in the file only).
+	KubernetesResourceProfiles map[string]ResourceProfile `yaml:"kubernetes_resource_profiles"`
+}
+
+// ResourceProfile is a named set of container requests and limits.
+type ResourceProfile struct {
+	Requests map[string]string `yaml:"requests"`
+	Limits   map[string]string `yaml:"limits"`
+}
+
+// Executors are the executors the configuration names, the default first.
+func (c *Config) Executors() []string {
+	var out []string
+	for _, name := range strings.Split(c.Executor, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Default returns the defaults.
@@ -94,6 +144,14 @@ func Default() Config {
 		APIMaxBodyBytes:            1 << 20,
 		LogLevel:                   "info",
 		LogFormat:                  "text",
+
+		Executor:                 "local",
+		KubernetesNamespace:      "default",
+		KubernetesParallelism:    256,
+		KubernetesStartupTimeout: 5 * time.Minute,
+		KubernetesOnFinishAction: "delete_pod",
+		KubernetesQPS:            100,
+		KubernetesBurst:          200,
 	}
 }
 
@@ -214,6 +272,30 @@ func (c *Config) Validate() error {
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		errs = append(errs, errors.New("secret_key: must be at least 32 characters"))
+	}
+	executors := c.Executors()
+	if len(executors) == 0 {
+		errs = append(errs, errors.New("executor: must name local, kubernetes or both (the default first)"))
+	}
+	for _, name := range executors {
+		if name != "local" && name != "kubernetes" {
+			errs = append(errs, fmt.Errorf("executor: unknown executor %q; use local, kubernetes or both separated by a comma", name))
+		}
+	}
+	switch c.KubernetesOnFinishAction {
+	case "delete_pod", "delete_succeeded_pod", "keep_pod":
+	default:
+		errs = append(errs, fmt.Errorf("kubernetes_on_finish_action: must be delete_pod, delete_succeeded_pod or keep_pod, got %q",
+			c.KubernetesOnFinishAction))
+	}
+	for name, n := range map[string]int{"kubernetes_parallelism": c.KubernetesParallelism, "kubernetes_qps": c.KubernetesQPS,
+		"kubernetes_burst": c.KubernetesBurst} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("%s: must be at least 1, got %d", name, n))
+		}
+	}
+	if c.KubernetesStartupTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("kubernetes_startup_timeout: must be positive, got %s", c.KubernetesStartupTimeout))
 	}
 	if c.SchedulerHeartbeatTimeout <= c.SchedulerHeartbeatInterval {
 		errs = append(errs, fmt.Errorf("scheduler_heartbeat_timeout: must be longer than scheduler_heartbeat_interval (%s), got %s",

@@ -115,3 +115,34 @@ func TestRedactURLQueryPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestExecutors(t *testing.T) {
+	c := Default()
+	if got := c.Executors(); len(got) != 1 || got[0] != "local" {
+		t.Errorf("default executors %v", got)
+	}
+	if err := c.LoadEnv([]string{"UPDRAFT_EXECUTOR=kubernetes, local"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Executors(); len(got) != 2 || got[0] != "kubernetes" || got[1] != "local" {
+		t.Errorf("executors %v, want kubernetes first", got)
+	}
+	path := filepath.Join(t.TempDir(), "updraft.yaml")
+	yaml := "executor: local,kubernetes\nkubernetes_resource_profiles:\n  huge: {requests: {cpu: '4'}, limits: {memory: 16Gi}}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if c.KubernetesResourceProfiles["huge"].Limits["memory"] != "16Gi" || c.Validate() != nil {
+		t.Errorf("profiles %v, validate %v", c.KubernetesResourceProfiles, c.Validate())
+	}
+	c.Executor, c.KubernetesOnFinishAction, c.KubernetesQPS = "local,celery", "shred_pod", 0
+	err := c.Validate()
+	for _, want := range []string{`unknown executor "celery"`, "kubernetes_on_finish_action", "kubernetes_qps"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validate error should say %s, got %v", want, err)
+		}
+	}
+}

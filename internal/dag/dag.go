@@ -3,6 +3,7 @@
 package dag
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -129,25 +130,72 @@ type EnvVar struct {
 
 // Pod is the part of a task that only the Kubernetes executor reads. The
 // local executor accepts and ignores it so that one DAG file serves both.
+// The fields follow Airflow's KubernetesPodOperator.
 type Pod struct {
-	Image              string
-	ImagePullPolicy    string
-	Resources          string // a named resource profile
-	Requests           map[string]string
-	Limits             map[string]string
-	Namespace          string
-	NodeSelector       map[string]string
-	Labels             map[string]string
-	Annotations        map[string]string
+	Image            string
+	ImagePullPolicy  string
+	ImagePullSecrets []string
+	Resources        string // a named resource profile
+	Requests         map[string]string
+	Limits           map[string]string
+	Namespace        string
+	NodeSelector     map[string]string
+	Labels           map[string]string
+	Annotations      map[string]string
+	// ServiceAccountName runs the pod as this service account.
 	ServiceAccountName string
 	EnvFrom            []EnvFrom
+	// Secrets puts keys of Kubernetes Secrets into the container, as
+	// variables or as files.
+	Secrets           []SecretRef
+	PriorityClassName string
+	// ActiveDeadline bounds the pod's run (activeDeadlineSeconds); zero
+	// means none.
+	ActiveDeadline time.Duration
+	// StartupTimeout fails a try whose pod has not started running after
+	// this long; zero means the executor's default.
+	StartupTimeout time.Duration
+	// OnFinishAction is what becomes of the pod when the try ends: one of
+	// OnFinishActions, or "" for the executor's default.
+	OnFinishAction string
+
+	// Kubernetes objects written as in a pod's manifest, kept as JSON
+	// (checked against their API types when the DAG file is parsed) so the
+	// model depends on no Kubernetes package: Volumes, VolumeMounts,
+	// InitContainers and Tolerations are arrays; Affinity,
+	// SecurityContext (the pod's) and ContainerSecurityContext objects.
+	Volumes                  json.RawMessage
+	VolumeMounts             json.RawMessage
+	InitContainers           json.RawMessage
+	Tolerations              json.RawMessage
+	Affinity                 json.RawMessage
+	SecurityContext          json.RawMessage
+	ContainerSecurityContext json.RawMessage
+	// PodOverride is a Pod (metadata and spec) merged over the pod the
+	// executor renders, as a strategic merge patch: the escape hatch for
+	// any field the others do not name, like Airflow's pod_override.
+	PodOverride json.RawMessage
 }
+
+// OnFinishActions are the values of Pod.OnFinishAction, as Airflow's
+// on_finish_action.
+var OnFinishActions = []string{"delete_pod", "delete_succeeded_pod", "keep_pod"}
 
 // EnvFrom names a Kubernetes Secret or ConfigMap whose keys become environment
 // variables of the task's container.
 type EnvFrom struct {
 	Secret    string
 	ConfigMap string
+}
+
+// SecretRef puts a Kubernetes Secret into the task's container, as
+// Airflow's Secret does: one key as the variable Env, or the Secret's keys
+// (or the one Key) as files under the directory Mount.
+type SecretRef struct {
+	Secret string
+	Key    string
+	Env    string
+	Mount  string
 }
 
 // Build indexes the tasks and computes the graph. The spec package calls it

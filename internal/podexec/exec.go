@@ -25,7 +25,7 @@ import (
 const (
 	// EnvXComFile names the file a task writes its return value to, as
 	// the local executor's tasks do.
-	EnvXComFile = "UPDRAFT_XCOM_FILE"
+	EnvXComFile = executor.EnvXComFile
 	// DefaultTerminationLog is Kubernetes' default terminationMessagePath.
 	DefaultTerminationLog = "/dev/termination-log"
 	// MaxMessage is the most Kubernetes keeps of a container's termination

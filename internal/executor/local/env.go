@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,53 +14,19 @@ import (
 	"github.com/updraft-dev/updraft/internal/executor"
 )
 
-// Identity variables every try sees. Recover relies on the UPDRAFT_* ones to
-// tell a try's processes from unrelated ones that reuse its PID, which is
-// why a task's own Env cannot override any of them.
-const (
-	envDagID     = "UPDRAFT_DAG_ID"
-	envRunID     = "UPDRAFT_RUN_ID"
-	envTaskID    = "UPDRAFT_TASK_ID"
-	envTryNumber = "UPDRAFT_TRY_NUMBER"
-	envMapIndex  = "UPDRAFT_MAP_INDEX"
-	envXComFile  = "UPDRAFT_XCOM_FILE"
-
-	envAirflowDagID       = "AIRFLOW_CTX_DAG_ID"
-	envAirflowTaskID      = "AIRFLOW_CTX_TASK_ID"
-	envAirflowDagRunID    = "AIRFLOW_CTX_DAG_RUN_ID"
-	envAirflowTryNumber   = "AIRFLOW_CTX_TRY_NUMBER"
-	envAirflowLogicalDate = "AIRFLOW_CTX_LOGICAL_DATE"
-	envAirflowDagOwner    = "AIRFLOW_CTX_DAG_OWNER"
-)
-
-var identityVars = map[string]bool{
-	envDagID: true, envRunID: true, envTaskID: true, envTryNumber: true, envMapIndex: true,
-	envXComFile: true, envAirflowDagID: true, envAirflowTaskID: true, envAirflowDagRunID: true,
-	envAirflowTryNumber: true, envAirflowLogicalDate: true, envAirflowDagOwner: true,
-}
-
-// environ is the environment of a try: the base, the identity variables,
-// then the task's own. os/exec keeps the last value of a repeated name, so
-// the identity variables override the base.
+// environ is the environment of a try: the base, the identity variables
+// (executor.IdentityEnv), its XCom file, then the task's own. os/exec keeps
+// the last value of a repeated name, so the identity variables override the
+// base; a task's own Env cannot override any of them, as Recover relies on
+// them to tell a try's processes from unrelated ones that reuse its PID.
 func (e *Executor) environ(req *executor.Request, xcomPath string) []string {
-	k := req.Key
-	env := make([]string, 0, len(e.cfg.Env)+len(identityVars)+len(req.Env))
+	env := make([]string, 0, len(e.cfg.Env)+16+len(req.Env))
 	env = append(env, e.cfg.Env...)
-	env = append(env, identityEnv(k)...)
-	env = append(env,
-		envXComFile+"="+xcomPath,
-		envAirflowDagID+"="+k.DagID,
-		envAirflowTaskID+"="+k.TaskID,
-		envAirflowDagRunID+"="+k.RunID,
-		envAirflowTryNumber+"="+strconv.Itoa(k.TryNumber),
-		envAirflowDagOwner+"="+req.Owner,
-	)
-	if !req.LogicalDate.IsZero() {
-		env = append(env, envAirflowLogicalDate+"="+req.LogicalDate.UTC().Format(time.RFC3339))
-	}
+	env = append(env, executor.IdentityEnv(req)...)
+	env = append(env, executor.EnvXComFile+"="+xcomPath)
 	for _, kv := range req.Env {
 		name, _, _ := strings.Cut(kv, "=")
-		if identityVars[name] {
+		if executor.IsIdentityVar(name) {
 			continue
 		}
 		env = append(env, kv)
@@ -72,13 +37,7 @@ func (e *Executor) environ(req *executor.Request, xcomPath string) []string {
 // identityEnv is the part of a try's environment that Recover matches in
 // /proc/<pid>/environ.
 func identityEnv(k executor.TryKey) []string {
-	return []string{
-		envDagID + "=" + k.DagID,
-		envRunID + "=" + k.RunID,
-		envTaskID + "=" + k.TaskID,
-		envTryNumber + "=" + strconv.Itoa(k.TryNumber),
-		envMapIndex + "=" + strconv.Itoa(k.MapIndex),
-	}
+	return executor.IdentityEnv(&executor.Request{Key: k})[:5]
 }
 
 // defaultPath is what execvp searches when PATH is unset (glibc's _CS_PATH).

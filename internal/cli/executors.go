@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/updraft-dev/updraft/internal/executor"
+	"github.com/updraft-dev/updraft/internal/executor/kubernetes"
+	"github.com/updraft-dev/updraft/internal/logstore"
+)
+
+// executors builds the executors the configuration names.
+func (a *app) executors(ctx context.Context) (map[string]executor.Executor, error) {
+	out := map[string]executor.Executor{}
+	stopAll := func() {
+		for _, ex := range out {
+			ex.Stop()
+		}
+	}
+	for _, name := range a.cfg.Executors() {
+		switch name {
+		case "local":
+			ex, err := a.localExecutor()
+			if err != nil {
+				stopAll()
+				return nil, err
+			}
+			out[name] = ex
+		case "kubernetes":
+			ex, err := a.kubernetesExecutor(ctx)
+			if err != nil {
+				stopAll()
+				return nil, err
+			}
+			out[name] = ex
+		default:
+			stopAll()
+			return nil, fmt.Errorf("executor: unknown executor %q", name)
+		}
+	}
+	return out, nil
+}
+
+// kubernetesExecutor is the Kubernetes executor as configured.
+func (a *app) kubernetesExecutor(ctx context.Context) (*kubernetes.Executor, error) {
+	profiles := map[string]kubernetes.Profile{}
+	for name, p := range a.cfg.KubernetesResourceProfiles {
+		profiles[name] = kubernetes.Profile{Requests: p.Requests, Limits: p.Limits}
+	}
+	return kubernetes.New(ctx, kubernetes.Config{
+		Kubeconfig:      a.cfg.KubernetesKubeconfig,
+		Context:         a.cfg.KubernetesContext,
+		QPS:             float32(a.cfg.KubernetesQPS),
+		Burst:           a.cfg.KubernetesBurst,
+		Namespace:       a.cfg.KubernetesNamespace,
+		Image:           a.cfg.KubernetesImage,
+		UpdraftImage:    a.cfg.KubernetesUpdraftImage,
+		PodTemplateFile: a.cfg.KubernetesPodTemplateFile,
+		Profiles:        profiles,
+		Parallelism:     a.cfg.KubernetesParallelism,
+		StartupTimeout:  a.cfg.KubernetesStartupTimeout,
+		OnFinishAction:  a.cfg.KubernetesOnFinishAction,
+		Logs:            logstore.FileStore{Dir: a.cfg.LogDir()},
+		Logger:          a.log,
+		Now:             time.Now,
+	})
+}

@@ -1,0 +1,89 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/updraft-dev/updraft/internal/executor"
+)
+
+// Recover adopts the pods of the tries the store says were running: a
+// restarted scheduler follows them instead of starting them again. Pods of
+// this deployment that belong to no running try, and have not ended, are
+// deleted: their tries were settled while nobody watched. Only the default
+// namespace's pods are looked at.
+func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]executor.TryKey, error) {
+	w, err := e.watchNamespace(ctx, e.cfg.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	running := map[executor.TryKey]bool{}
+	for _, rt := range tries {
+		running[rt.Key] = true
+	}
+	pods, err := w.lister.Pods(e.cfg.Namespace).List(labels.Everything())
+	if err != nil {
+		return nil, err
+	}
+	var adopted []executor.TryKey
+	var follow []*corev1.Pod
+	for _, pod := range pods {
+		key, ok := keyOf(pod)
+		if !ok {
+			continue
+		}
+		ended := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+		if !running[key] || pod.DeletionTimestamp != nil {
+			if !ended && pod.DeletionTimestamp == nil {
+				t := &try{key: key, ns: pod.Namespace, name: pod.Name}
+				e.log.Info("deleting the pod of a try that is not running", "pod", pod.Namespace+"/"+pod.Name, "try", key.String())
+				e.deletePod(t) //nolint:contextcheck // bounded by the executor's context, as every delete
+			}
+			continue
+		}
+		t := &try{key: key, ns: pod.Namespace, name: pod.Name, onFinish: e.cfg.OnFinishAction,
+			startupTimeout: e.cfg.StartupTimeout, submittedAt: e.cfg.Now()}
+		if a := pod.Annotations[annotationOnFinish]; a != "" {
+			t.onFinish = a
+		}
+		// The log goes on where the last writer stopped: lines of that
+		// second may repeat, none is lost.
+		if fi, err := os.Stat(e.cfg.Logs.Path(logKey(key))); err == nil {
+			t.logSince = fi.ModTime().Truncate(time.Second)
+		}
+		e.mu.Lock()
+		if e.tries[key] != nil || len(e.tries) >= e.cfg.Parallelism {
+			e.mu.Unlock()
+			continue
+		}
+		e.tries[key] = t
+		e.mu.Unlock()
+		e.openLog(t)
+		e.logf(t, "adopted pod %s/%s after a scheduler restart", t.ns, t.name)
+		adopted = append(adopted, key)
+		follow = append(follow, pod)
+	}
+	for _, pod := range follow {
+		t := e.try(mustKey(pod))
+		if pod.Status.Phase == corev1.PodPending {
+			t.mu.Lock()
+			t.startTimer = time.AfterFunc(t.startupTimeout, func() { e.startupTimedOut(t) }) //nolint:contextcheck // a timer of the executor's
+			t.mu.Unlock()
+		}
+		e.onPod(pod) //nolint:contextcheck // what follows an adopted pod outlives Recover's caller
+	}
+	return adopted, nil
+}
+
+func mustKey(pod *corev1.Pod) executor.TryKey {
+	k, ok := keyOf(pod)
+	if !ok {
+		panic(fmt.Sprintf("pod %s has no try key", pod.Name))
+	}
+	return k
+}
