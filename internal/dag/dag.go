@@ -198,6 +198,10 @@ type SecretRef struct {
 	Mount  string
 }
 
+// VolumeName names the pod volume a SecretRef with Mount creates, so that
+// volume_mounts and init containers can mount it too.
+func (s SecretRef) VolumeName() string { return "secret-" + s.Secret }
+
 // Build indexes the tasks and computes the graph. The spec package calls it
 // once a DAG file has been decoded and checked; it returns the graph's errors.
 func (d *DAG) Build() error {

@@ -40,6 +40,9 @@ type decoder struct {
 	// them, so that checks after decoding skip values already reported.
 	failed map[string]bool
 	fields map[reflect.Type][]field
+	// jsonFields holds the keys of the Kubernetes API types, by their
+	// json tags.
+	jsonFields map[reflect.Type][]field
 }
 
 func newDecoder(file string, size int) *decoder {
@@ -50,6 +53,8 @@ func newDecoder(file string, size int) *decoder {
 		failed: map[string]bool{},
 		budget: 10_000 + 4*size,
 		fields: map[reflect.Type][]field{},
+
+		jsonFields: map[reflect.Type][]field{},
 	}
 }
 
@@ -62,6 +67,14 @@ func (d *decoder) errorAt(p pos, path, format string, args ...any) {
 		}
 	}
 	d.failed[path] = true
+	d.refErrorAt(p, path, format, args...)
+}
+
+// refErrorAt records an error found by comparing fields once default_args
+// are applied. It leaves the path unmarked: the same field comes back for
+// every task, each of which may have something to say about it, and finish
+// drops the errors that are the same.
+func (d *decoder) refErrorAt(p pos, path, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: p.line, Column: p.col, Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +137,14 @@ type taskDump struct {
 	Env                     []dag.EnvVar    `json:"env,omitempty"`
 	WorkingDir              string          `json:"working_dir,omitempty"`
 	Executor                string          `json:"executor,omitempty"`
-	Pod                     *dag.Pod        `json:"pod,omitempty"`
+	Pod                     *podDump        `json:"pod,omitempty"`
+}
+
+// podDump shows the pod's durations as written, not in nanoseconds.
+type podDump struct {
+	dag.Pod
+	ActiveDeadline string `json:"ActiveDeadline,omitempty"`
+	StartupTimeout string `json:"StartupTimeout,omitempty"`
 }
 
 func dump(g *dag.DAG) dagDump {
@@ -181,10 +189,8 @@ func dump(g *dag.DAG) dagDump {
 		if !t.Command.Empty() {
 			td.Command = &t.Command
 		}
-		if p := t.Pod; p.Image != "" || p.Resources != "" || p.Requests != nil || p.Limits != nil ||
-			p.Namespace != "" || p.NodeSelector != nil || p.Labels != nil || p.Annotations != nil ||
-			p.ServiceAccountName != "" || p.EnvFrom != nil || p.ImagePullPolicy != "" {
-			td.Pod = &p
+		if p := t.Pod; !reflect.DeepEqual(p, dag.Pod{}) {
+			td.Pod = &podDump{Pod: p, ActiveDeadline: durationString(p.ActiveDeadline), StartupTimeout: durationString(p.StartupTimeout)}
 		}
 		d.Tasks = append(d.Tasks, td)
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"unicode"
@@ -49,6 +50,11 @@ func schemaName(t reflect.Type) string {
 		return "TaskDefaults"
 	case reflect.TypeFor[stringList]():
 		return "TaskIDs"
+	case reflect.TypeFor[secretSpec]():
+		return "Secret"
+	}
+	if k, ok := reflect.New(t).Elem().Interface().(kubeObject); ok {
+		return kubeSchemaName(k.apiType())
 	}
 	name := t.Name()
 	if name == "" || strings.Contains(name, "[") {
@@ -140,6 +146,43 @@ func (param) JSONSchema() *jsonschema.Schema {
 	)
 }
 
+// kubeObject is implemented by kube, for the schema to name it after the
+// Kubernetes type it holds.
+type kubeObject interface{ apiType() reflect.Type }
+
+func (kube[T]) apiType() reflect.Type { return reflect.TypeFor[T]() }
+
+// kubeSchemaName names a Kubernetes object KubernetesToleration, a list of
+// them KubernetesTolerationList.
+func kubeSchemaName(t reflect.Type) string {
+	if t.Kind() == reflect.Slice {
+		return "Kubernetes" + t.Elem().Name() + "List"
+	}
+	return "Kubernetes" + t.Name()
+}
+
+// JSONSchema types a Kubernetes object loosely, as an object or a list of
+// them, pointing at its API type: the parser checks it against that type.
+func (kube[T]) JSONSchema() *jsonschema.Schema {
+	t := reflect.TypeFor[T]()
+	if t.Kind() == reflect.Slice {
+		e := t.Elem()
+		return &jsonschema.Schema{
+			Type:        "array",
+			Description: fmt.Sprintf("A list of Kubernetes %s (%s), each written as in a pod manifest.", e.Name(), e.PkgPath()),
+			Items:       &jsonschema.Schema{Type: "object"},
+		}
+	}
+	return &jsonschema.Schema{
+		Type:        "object",
+		Description: fmt.Sprintf("A Kubernetes %s (%s), written as in a pod manifest.", t.Name(), t.PkgPath()),
+	}
+}
+
+func (secretSpec) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.DependentRequired = map[string][]string{"env": {"key"}}
+}
+
 // JSONSchemaAlias describes the ordered mapping as the plain mapping it is
 // written as.
 func (orderedMap[V]) JSONSchemaAlias() any { return map[string]V{} }
@@ -148,6 +191,7 @@ func (taskFields) JSONSchemaExtend(s *jsonschema.Schema) {
 	setEnum(s, "trigger_rule", dag.TriggerRules())
 	setEnum(s, "executor", executors)
 	setEnum(s, "image_pull_policy", imagePullPolicies)
+	setEnum(s, "on_finish_action", dag.OnFinishActions)
 }
 
 func (dagFile) JSONSchemaExtend(s *jsonschema.Schema) {

@@ -94,6 +94,13 @@ func TestSchemaRejects(t *testing.T) {
 		y("dag_id: x", "default_args: {depends_on: [a]}"),
 		y("dag_id: x", "params: {n: {dfault: 1}}"),
 		y("dag_id: x", "tasks: {a$b: {}}"),
+		y("dag_id: x", "tasks: {a: {secrets: [{secret: s, key: k, env: K, mount: /s}]}}"),
+		y("dag_id: x", "tasks: {a: {secrets: [{secret: s, env: K}]}}"),
+		y("dag_id: x", "tasks: {a: {secrets: [{key: k, env: K}]}}"),
+		y("dag_id: x", "tasks: {a: {on_finish_action: delete}}"),
+		y("dag_id: x", "tasks: {a: {tolerations: {key: gpu}}}"),
+		y("dag_id: x", "tasks: {a: {pod_override: [base]}}"),
+		y("dag_id: x", "tasks: {a: {active_deadline: 1 hour}}"),
 	} {
 		if err := s.Validate(asJSON(t, []byte(src))); err == nil {
 			t.Errorf("the schema accepts\n%s", src)

@@ -1,7 +1,10 @@
 package spec
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +107,57 @@ func TestParseErrors(t *testing.T) {
 		{"unknown pull policy", y("dag_id: x", "tasks:", "  a: {image_pull_policy: always}"), []wantErr{{3, 26, "tasks.a.image_pull_policy", `use one of "Always", "IfNotPresent", "Never"`}}},
 		{"env_from with both", y("dag_id: x", "tasks:", "  a: {env_from: [{secret: s, config_map: c}]}"), []wantErr{{3, 18, "tasks.a.env_from[0]", "exactly one of secret or config_map"}}},
 		{"env name with =", y("dag_id: x", "tasks:", "  a: {env: {'A=B': x}}"), []wantErr{{3, 13, `tasks.a.env["A=B"]`, "invalid environment variable name"}}},
+
+		// The pod: the Kubernetes objects, written as in a manifest.
+		{"unknown toleration key", y("dag_id: x", "tasks:", "  a:", "    tolerations: [{key: gpu, operater: Exists}]"), []wantErr{{4, 30, "tasks.a.tolerations[0].operater", `unknown field (did you mean "operator"?)`}}},
+		{"unknown affinity key", y("dag_id: x", "tasks:", "  a:", "    affinity: {nodeAfinity: {}}"), []wantErr{{4, 16, "tasks.a.affinity.nodeAfinity", `unknown field (did you mean "nodeAffinity"?)`}}},
+		{"unknown key deep in a volume", y("dag_id: x", "tasks:", "  a:", "    volumes:", "      - name: data", "        emptyDir: {sizeLimt: 1Gi}"), []wantErr{{6, 20, "tasks.a.volumes[0].emptyDir.sizeLimt", `unknown field (did you mean "sizeLimit"?)`}}},
+		{"native keys are case-sensitive", y("dag_id: x", "tasks:", "  a: {volume_mounts: [{Name: a, mountPath: /a}]}"), []wantErr{{3, 24, "tasks.a.volume_mounts[0].Name", `unknown field (did you mean "name"?)`}}},
+		{"unknown pod_override spec key", y("dag_id: x", "tasks:", "  a: {pod_override: {spec: {nodeSelecter: {a: b}}}}"), []wantErr{{3, 29, "tasks.a.pod_override.spec.nodeSelecter", `unknown field (did you mean "nodeSelector"?)`}}},
+		{"duplicate key in a native object", y("dag_id: x", "tasks:", "  a: {tolerations: [{key: a, key: b}]}"), []wantErr{{3, 30, "tasks.a.tolerations[0].key", "duplicate key, first defined at line 3"}}},
+		{"quoted integer in a native object", y("dag_id: x", "tasks:", "  a:", `    security_context: {runAsUser: "1000"}`), []wantErr{{4, 35, "tasks.a.security_context.runAsUser", `expected an integer, got string "1000"`}}},
+		{"mapping for a native list", y("dag_id: x", "tasks:", "  a: {tolerations: {key: gpu}}"), []wantErr{{3, 20, "tasks.a.tolerations", "expected a list, got a mapping"}}},
+		{"bad quantity in a container", y("dag_id: x", "tasks:", "  a:", "    init_containers: [{name: i, image: busybox, resources: {limits: {memory: 2 GB}}}]"), []wantErr{{4, 78, "tasks.a.init_containers[0].resources.limits.memory", `expected a quantity like 500m or 1Gi, got string "2 GB"`}}},
+		{"bad quantity", y("dag_id: x", "tasks:", "  a: {resources: {requests: {cpu: lots}}}"), []wantErr{{3, 35, "tasks.a.resources.requests.cpu", `invalid quantity "lots"; use a number with an optional suffix, like 500m, 2 or 1Gi`}}},
+		{"quantity too large to compare", y("dag_id: x", "tasks:", "  a: {resources: {requests: {cpu: 1e99999999}, limits: {cpu: 1}}}"), []wantErr{{3, 35, "tasks.a.resources.requests.cpu", `quantity "1e99999999" is out of range`}}},
+		{"quantity too small to parse", y("dag_id: x", "tasks:", "  a: {volumes: [{name: v, emptyDir: {sizeLimit: '1e-99999999'}}]}"), []wantErr{{3, 49, "tasks.a.volumes[0].emptyDir.sizeLimit", "quantity 1e-99999999 is out of range"}}},
+		{"request above limit", y("dag_id: x", "tasks:", "  a: {resources: {requests: {cpu: 2}, limits: {cpu: 1}}}"), []wantErr{{3, 35, "tasks.a.resources.requests.cpu", "request 2 is above the limit 1"}}},
+		{"resource without a domain", y("dag_id: x", "tasks:", "  a: {resources: {limits: {gpu: 1}}}"), []wantErr{{3, 28, "tasks.a.resources.limits.gpu", `unknown resource "gpu"; use cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource with a domain, like nvidia.com/gpu`}}},
+		{"bad label value", y("dag_id: x", "tasks:", "  a: {labels: {team: ml team}}"), []wantErr{{3, 22, "tasks.a.labels.team", `invalid label value "ml team": a valid label must be an empty string or consist of alphanumeric characters`}}},
+		{"bad node selector key", y("dag_id: x", "default_args:", "  node_selector: {-arch: amd64}"), []wantErr{{3, 19, "default_args.node_selector.-arch", `invalid label key "-arch"`}}},
+		{"bad annotation key", y("dag_id: x", "tasks:", "  a: {annotations: {'a b': x}}"), []wantErr{{3, 21, `tasks.a.annotations["a b"]`, `invalid annotation key "a b"`}}},
+		{"bad namespace", y("dag_id: x", "tasks:", "  a: {namespace: ML}"), []wantErr{{3, 18, "tasks.a.namespace", `invalid namespace "ML": a lowercase RFC 1123 label`}}},
+		{"bad image pull secret", y("dag_id: x", "tasks:", "  a: {image_pull_secrets: [ok, Not_OK]}"), []wantErr{{3, 32, "tasks.a.image_pull_secrets[1]", `invalid Secret name "Not_OK"`}}},
+		{"undeclared volume", y("dag_id: x", "tasks:", "  a:", "    volumes: [{name: data, emptyDir: {}}]", "    volume_mounts: [{name: dta, mountPath: /data}]"), []wantErr{{5, 28, "tasks.a.volume_mounts[0].name", `unknown volume "dta"; use one of "data"`}}},
+		{"default mount of a replaced volume", y("dag_id: x", "default_args:", "  volumes: [{name: data, emptyDir: {}}]", "  volume_mounts: [{name: data, mountPath: /data}]", "tasks:", "  a: {volumes: [{name: cache, emptyDir: {}}]}", "  b: {}"), []wantErr{{4, 26, "default_args.volume_mounts[0].name", `unknown volume "data" in task "a"; use one of "cache"`}}},
+		{"mount of a secret used as a variable", y("dag_id: x", "tasks:", "  a:", "    secrets: [{secret: db, key: password, env: DB_PASSWORD}]", "    volume_mounts: [{name: secret-db, mountPath: /db}]"), []wantErr{{5, 28, "tasks.a.volume_mounts[0].name", `unknown volume "secret-db"; declare it in volumes`}}},
+		{"volume named as a secret's", y("dag_id: x", "tasks:", "  a:", "    secrets: [{secret: tls, mount: /tls}]", "    volumes: [{name: secret-tls, emptyDir: {}}]"), []wantErr{{5, 22, "tasks.a.volumes[0].name", `volume name "secret-tls" is taken by the volume secrets create for Secret "tls"`}}},
+		{"duplicate volume", y("dag_id: x", "tasks:", "  a:", "    volumes:", "      - {name: data, emptyDir: {}}", "      - {name: data, emptyDir: {}}"), []wantErr{{6, 16, "tasks.a.volumes[1].name", `volume "data" is declared twice, first at line 5`}}},
+		{"volume without a source", y("dag_id: x", "tasks:", "  a: {volumes: [{name: data}]}"), []wantErr{{3, 17, "tasks.a.volumes[0]", "missing a volume source, like emptyDir"}}},
+		{"volume with two sources", y("dag_id: x", "tasks:", "  a: {volumes: [{name: data, emptyDir: {}, secret: {secretName: s}}]}"), []wantErr{{3, 17, "tasks.a.volumes[0]", "expected one volume source, got emptyDir, secret"}}},
+		{"bad volume name", y("dag_id: x", "tasks:", "  a: {volumes: [{name: my_data, emptyDir: {}}]}"), []wantErr{{3, 24, "tasks.a.volumes[0].name", `invalid volume name "my_data"`}}},
+		{"secrets entry with env and mount", y("dag_id: x", "tasks:", "  a:", "    secrets: [{secret: db, key: k, env: K, mount: /db}]"), []wantErr{{4, 15, "tasks.a.secrets[0]", "expected exactly one of env or mount"}}},
+		{"secrets env without key", y("dag_id: x", "tasks:", "  a:", "    secrets: [{secret: db, env: K}]"), []wantErr{{4, 15, "tasks.a.secrets[0].key", "missing required field: env takes the value of one key"}}},
+		{"secrets entry without secret", y("dag_id: x", "tasks:", "  a:", "    secrets: [{key: k, env: K}]"), []wantErr{{4, 15, "tasks.a.secrets[0].secret", "missing required field"}}},
+		{"secret mounted twice", y("dag_id: x", "tasks:", "  a:", "    secrets:", "      - {secret: tls, mount: /a}", "      - {secret: tls, key: ca.crt, mount: /b}"), []wantErr{{6, 18, "tasks.a.secrets[1].secret", `Secret "tls" is mounted by secrets[0] already`}}},
+		{"relative secret mount", y("dag_id: x", "tasks:", "  a: {secrets: [{secret: tls, mount: certs}]}"), []wantErr{{3, 38, "tasks.a.secrets[0].mount", `expected an absolute path, got "certs"`}}},
+		{"unknown on_finish_action", y("dag_id: x", "tasks:", "  a: {on_finish_action: delete}"), []wantErr{{3, 25, "tasks.a.on_finish_action", `unknown action "delete"; use one of "delete_pod", "delete_succeeded_pod", "keep_pod"`}}},
+		{"zero active_deadline", y("dag_id: x", "tasks:", "  a: {active_deadline: 0}"), []wantErr{{3, 24, "tasks.a.active_deadline", "must be positive, got 0s"}}},
+		{"fractional active_deadline", y("dag_id: x", "tasks:", "  a: {active_deadline: 90.5s}"), []wantErr{{3, 24, "tasks.a.active_deadline", "must be a whole number of seconds, got 1m30.5s"}}},
+		{"zero startup_timeout", y("dag_id: x", "tasks:", "  a: {startup_timeout: 0s}"), []wantErr{{3, 24, "tasks.a.startup_timeout", "must be positive, got 0s"}}},
+		{"negative startup_timeout", y("dag_id: x", "default_args:", "  startup_timeout: -5m"), []wantErr{{3, 20, "default_args.startup_timeout", "duration -5m is negative"}}},
+		{"toleration operator", y("dag_id: x", "tasks:", "  a: {tolerations: [{key: k, operator: Equals}]}"), []wantErr{{3, 40, "tasks.a.tolerations[0].operator", `unknown operator "Equals"; use one of "Exists", "Equal"`}}},
+		{"toleration effect", y("dag_id: x", "tasks:", "  a: {tolerations: [{operator: Exists, effect: NoRun}]}"), []wantErr{{3, 48, "tasks.a.tolerations[0].effect", `unknown effect "NoRun"; use one of "NoSchedule", "PreferNoSchedule", "NoExecute"`}}},
+		{"toleration without key", y("dag_id: x", "tasks:", "  a: {tolerations: [{effect: NoSchedule}]}"), []wantErr{{3, 21, "tasks.a.tolerations[0].operator", "operator Equal needs a key"}}},
+		{"node affinity operator", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      nodeAffinity:", "        requiredDuringSchedulingIgnoredDuringExecution:", "          nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: Within, values: [a]}]}]"), []wantErr{{7, 73, "tasks.a.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator", `unknown operator "Within"`}}},
+		{"affinity weight", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      podAntiAffinity:", "        preferredDuringSchedulingIgnoredDuringExecution:", "          - weight: 500", "            podAffinityTerm: {topologyKey: kubernetes.io/hostname}"), []wantErr{{7, 21, "tasks.a.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "must be between 1 and 100, got 500"}}},
+		{"pod affinity without topologyKey", y("dag_id: x", "tasks:", "  a: {affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: db}}}]}}}"), []wantErr{{3, 81, "tasks.a.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "missing required field"}}},
+		{"init container without image", y("dag_id: x", "tasks:", "  a: {init_containers: [{name: init}]}"), []wantErr{{3, 25, "tasks.a.init_containers[0].image", "missing required field"}}},
+		{"init container named base", y("dag_id: x", "tasks:", "  a: {init_containers: [{name: base, image: busybox}]}"), []wantErr{{3, 32, "tasks.a.init_containers[0].name", `"base" is the name of the task's container`}}},
+		{"pod_override sets the pod's name", y("dag_id: x", "tasks:", "  a:", "    pod_override: {metadata: {name: mypod}}"), []wantErr{{4, 31, "tasks.a.pod_override.metadata.name", "not used: pod_override sets the labels and annotations of metadata only"}}},
+		{"pod_override sets status", y("dag_id: x", "tasks:", "  a: {pod_override: {status: {phase: Running}}}"), []wantErr{{3, 22, "tasks.a.pod_override.status", "not used: pod_override sets metadata and spec only"}}},
+		{"pod_override container without name", y("dag_id: x", "tasks:", "  a: {pod_override: {spec: {containers: [{image: x}]}}}"), []wantErr{{3, 42, "tasks.a.pod_override.spec.containers[0].name", "missing required field"}}},
+		{"pod_override sidecar without image", y("dag_id: x", "tasks:", "  a: {pod_override: {spec: {containers: [{name: sidecar}]}}}"), []wantErr{{3, 42, "tasks.a.pod_override.spec.containers[0].image", `missing required field: a container other than "base" is added to the pod`}}},
 
 		// The graph.
 		{"unknown upstream", y("dag_id: x", "tasks:", "  a: {depends_on: [b, c]}", "  b: {}"), []wantErr{{3, 23, "tasks.a.depends_on[1]", `unknown task "c"`}}},
@@ -316,4 +370,86 @@ func envString(env []dag.EnvVar) string {
 		parts[i] = e.Name + "=" + e.Value
 	}
 	return strings.Join(parts, " ")
+}
+
+func TestParsePod(t *testing.T) {
+	t.Parallel()
+	src := y(
+		"dag_id: p",
+		"default_args:",
+		"  image_pull_secrets: [creds]",
+		"  secrets: [{secret: db, key: password, env: DB_PASSWORD}, {secret: tls, mount: /tls}]",
+		"  priority_class_name: low",
+		"  active_deadline: 1h",
+		"  startup_timeout: 90",
+		"  on_finish_action: keep_pod",
+		"  volumes: [{name: data, emptyDir: {sizeLimit: 1Gi}}]",
+		"  volume_mounts: [{name: data, mountPath: /data}]",
+		"  tolerations: [{key: gpu, operator: Exists}]",
+		"  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {}}]}}",
+		"  security_context: {runAsUser: 1000}",
+		"  container_security_context: {privileged: false}",
+		"  pod_override: {spec: {containers: [{name: base, ports: [{containerPort: 80}]}]}}",
+		"tasks:",
+		"  inherits: {}",
+		"  overrides:",
+		"    tolerations: [{key: spot, operator: Equal, value: 'true', effect: NoSchedule}]",
+		"    volume_mounts: []",
+		"    on_finish_action: delete_pod",
+	)
+	g, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, over := g.Task("inherits").Pod, g.Task("overrides").Pod
+	if in.PriorityClassName != "low" || in.ActiveDeadline != time.Hour || in.StartupTimeout != 90*time.Second ||
+		in.OnFinishAction != "keep_pod" || strings.Join(in.ImagePullSecrets, ",") != "creds" {
+		t.Errorf("inherited scalars = %q %v %v %q %v", in.PriorityClassName, in.ActiveDeadline, in.StartupTimeout, in.OnFinishAction, in.ImagePullSecrets)
+	}
+	if want := []dag.SecretRef{{Secret: "db", Key: "password", Env: "DB_PASSWORD"}, {Secret: "tls", Mount: "/tls"}}; !slices.Equal(in.Secrets, want) {
+		t.Errorf("Secrets = %+v, want %+v", in.Secrets, want)
+	}
+	// The objects are stored as their API types encode them.
+	for _, c := range []struct {
+		field string
+		got   json.RawMessage
+		want  string
+	}{
+		{"Volumes", in.Volumes, `[{"name":"data","emptyDir":{"sizeLimit":"1Gi"}}]`},
+		{"VolumeMounts", in.VolumeMounts, `[{"name":"data","mountPath":"/data"}]`},
+		{"Tolerations", in.Tolerations, `[{"key":"gpu","operator":"Exists"}]`},
+		{"Affinity", in.Affinity, `{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":1,"preference":{}}]}}`},
+		{"SecurityContext", in.SecurityContext, `{"runAsUser":1000}`},
+		{"ContainerSecurityContext", in.ContainerSecurityContext, `{"privileged":false}`},
+		// A patch is kept as written: re-encoded, it would carry nulls.
+		{"PodOverride", in.PodOverride, `{"spec":{"containers":[{"name":"base","ports":[{"containerPort":80}]}]}}`},
+	} {
+		if string(c.got) != c.want {
+			t.Errorf("%s = %s, want %s", c.field, c.got, c.want)
+		}
+	}
+	// A task's value replaces the default whole; an empty list clears it.
+	if got := string(over.Tolerations); got != `[{"key":"spot","operator":"Equal","value":"true","effect":"NoSchedule"}]` {
+		t.Errorf("overrides.Tolerations = %s", got)
+	}
+	if over.VolumeMounts != nil || over.OnFinishAction != "delete_pod" || string(over.Volumes) != string(in.Volumes) {
+		t.Errorf("overrides = mounts %s, action %q, volumes %s", over.VolumeMounts, over.OnFinishAction, over.Volumes)
+	}
+	// Tasks sharing a default do not share its storage.
+	over.Volumes[0] = 'X'
+	over.ImagePullSecrets[0] = "changed"
+	if in.Volumes[0] != '[' || in.ImagePullSecrets[0] != "creds" {
+		t.Errorf("tasks share the default's storage")
+	}
+}
+
+func TestParsePodNone(t *testing.T) {
+	t.Parallel()
+	g, err := Parse("p.yaml", []byte(y("dag_id: p", "tasks:", "  a: {tolerations: null, pod_override: {}}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := g.Task("a").Pod; !reflect.DeepEqual(p, dag.Pod{}) {
+		t.Errorf("Pod = %+v, want none", p)
+	}
 }

@@ -13,10 +13,7 @@ import (
 // defaultRetryDelay is Airflow's default_task_retry_delay.
 const defaultRetryDelay = 5 * time.Minute
 
-var (
-	executors         = []string{"local", "kubernetes"}
-	imagePullPolicies = []string{"Always", "IfNotPresent", "Never"}
-)
+var executors = []string{"local", "kubernetes"}
 
 // tasks checks and builds the tasks. Upstream ids that are unknown, the task
 // itself or repeated are reported and left out, so the graph can still be
@@ -27,6 +24,9 @@ func (d *decoder) tasks(entries orderedMap[*taskSpec], defaults taskFields, dagO
 		ids[e.key] = true
 	}
 	out := make([]*dag.Task, 0, len(entries))
+	// The tasks that set none of the fields checkPodRefs compares all get
+	// default_args' answer; it is found once, not once per task.
+	defaultRefsChecked := false
 	for _, e := range entries {
 		path := joinKey("tasks", e.key)
 		d.checkID(path, d.keyAt(path), e.key)
@@ -35,7 +35,12 @@ func (d *decoder) tasks(entries orderedMap[*taskSpec], defaults taskFields, dagO
 			spec = &taskSpec{}
 		}
 		d.checkTaskFields(path, &spec.taskFields)
-		t := newTask(e.key, withDefaults(spec.taskFields, defaults), dagOwner)
+		fields := withDefaults(spec.taskFields, defaults)
+		if own := spec.setsPodRefs(); own || !defaultRefsChecked {
+			d.checkPodRefs(e.key, path, &spec.taskFields, &fields)
+			defaultRefsChecked = defaultRefsChecked || !own
+		}
+		t := newTask(e.key, fields, dagOwner)
 		depsPath := joinKey(path, "depends_on")
 		listed := make(map[string]bool, len(spec.DependsOn))
 		for i, up := range spec.DependsOn {
@@ -81,27 +86,13 @@ func (d *decoder) checkTaskFields(path string, f *taskFields) {
 		p, fp := at("executor")
 		d.errorAt(p, fp, "unknown executor %q; use one of %s", f.Executor, quoteList(executors))
 	}
-	if f.ImagePullPolicy != "" && !slices.Contains(imagePullPolicies, f.ImagePullPolicy) {
-		p, fp := at("image_pull_policy")
-		d.errorAt(p, fp, "unknown image pull policy %q; use one of %s", f.ImagePullPolicy, quoteList(imagePullPolicies))
-	}
 	for _, e := range f.Env {
 		if e.key == "" || strings.ContainsAny(e.key, "=\x00") {
 			fp := joinKey(joinKey(path, "env"), e.key)
 			d.errorAt(d.keyAt(fp), fp, "invalid environment variable name %q", e.key)
 		}
 	}
-	for i, e := range f.EnvFrom {
-		fp := indexPath(joinKey(path, "env_from"), i)
-		if (e.Secret == "") == (e.ConfigMap == "") && !d.reported(fp) {
-			d.errorAt(d.valueAt(fp), fp, "expected exactly one of secret or config_map")
-		}
-	}
-	if r := f.Resources; r != nil && r.profile == "" && r.spec.Requests == nil && r.spec.Limits == nil {
-		if p, fp := at("resources"); !d.reported(fp) {
-			d.errorAt(p, fp, "expected a resource profile name or requests and limits")
-		}
-	}
+	d.checkPodFields(path, f)
 }
 
 // withDefaults fills the fields a task leaves unset from default_args. As in
@@ -134,29 +125,13 @@ func newTask(id string, f taskFields, dagOwner string) *dag.Task {
 		Owner:                   cmp.Or(f.Owner, dagOwner),
 		WorkingDir:              f.WorkingDir,
 		Executor:                f.Executor,
-		Pod: dag.Pod{
-			Image:              f.Image,
-			ImagePullPolicy:    f.ImagePullPolicy,
-			Namespace:          f.Namespace,
-			NodeSelector:       stringMap(f.NodeSelector),
-			Labels:             stringMap(f.Labels),
-			Annotations:        stringMap(f.Annotations),
-			ServiceAccountName: f.ServiceAccountName,
-		},
+		Pod:                     podOf(f),
 	}
 	if c := f.Command; c != nil {
 		t.Command = dag.Command{Argv: slices.Clone(c.argv), Shell: c.shell}
 	}
 	for _, e := range f.Env {
 		t.Env = append(t.Env, dag.EnvVar{Name: e.key, Value: string(e.value)})
-	}
-	if r := f.Resources; r != nil {
-		t.Pod.Resources = r.profile
-		t.Pod.Requests = stringMap(r.spec.Requests)
-		t.Pod.Limits = stringMap(r.spec.Limits)
-	}
-	for _, e := range f.EnvFrom {
-		t.Pod.EnvFrom = append(t.Pod.EnvFrom, dag.EnvFrom{Secret: e.Secret, ConfigMap: e.ConfigMap})
 	}
 	return t
 }

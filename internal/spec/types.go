@@ -1,5 +1,7 @@
 package spec
 
+import corev1 "k8s.io/api/core/v1"
+
 // The intermediate types mirror a DAG file key for key. The decoder fills
 // them strictly; build.go turns them into the model. Their yaml tags name the
 // keys, their jsonschema tags feed the published JSON Schema (where
@@ -59,6 +61,30 @@ type taskFields struct {
 	Annotations             map[string]text  `yaml:"annotations" jsonschema_description:"Kubernetes: annotations added to the pod."`
 	ServiceAccountName      string           `yaml:"service_account_name" jsonschema_description:"Kubernetes: service account of the pod."`
 	EnvFrom                 []envFrom        `yaml:"env_from" jsonschema_description:"Kubernetes: Secrets and ConfigMaps whose keys become environment variables."`
+	ImagePullSecrets        []string         `yaml:"image_pull_secrets" jsonschema_description:"Kubernetes: names of the Secrets the image is pulled with."`
+	Secrets                 []secretSpec     `yaml:"secrets" jsonschema_description:"Kubernetes: Secrets put into the container, a key as an environment variable or keys as files."`
+	PriorityClassName       string           `yaml:"priority_class_name" jsonschema_description:"Kubernetes: PriorityClass of the pod."`
+	ActiveDeadline          *duration        `yaml:"active_deadline" jsonschema_description:"Kubernetes: the pod's activeDeadlineSeconds, a whole number of seconds; Kubernetes fails a pod still running after it."`
+	StartupTimeout          *duration        `yaml:"startup_timeout" jsonschema_description:"Kubernetes: a try whose pod is not running after this long fails. Default: the executor's."`
+	OnFinishAction          string           `yaml:"on_finish_action" jsonschema_description:"Kubernetes: what becomes of the pod when the try ends. Default: the executor's."`
+	// The Kubernetes API objects, written as in a pod's manifest.
+	Volumes                  kube[[]corev1.Volume]           `yaml:"volumes" jsonschema_description:"Kubernetes: volumes of the pod, a list of core/v1 Volume as in a pod manifest."`
+	VolumeMounts             kube[[]corev1.VolumeMount]      `yaml:"volume_mounts" jsonschema_description:"Kubernetes: volumes mounted in the task's container, a list of core/v1 VolumeMount; each names a volume of volumes, of secrets or of pod_override."`
+	InitContainers           kube[[]corev1.Container]        `yaml:"init_containers" jsonschema_description:"Kubernetes: containers run before the task's, a list of core/v1 Container; each needs a name and an image."`
+	Tolerations              kube[[]corev1.Toleration]       `yaml:"tolerations" jsonschema_description:"Kubernetes: taints the pod tolerates, a list of core/v1 Toleration."`
+	Affinity                 kube[corev1.Affinity]           `yaml:"affinity" jsonschema_description:"Kubernetes: the pod's core/v1 Affinity: nodeAffinity, podAffinity, podAntiAffinity."`
+	SecurityContext          kube[corev1.PodSecurityContext] `yaml:"security_context" jsonschema_description:"Kubernetes: the pod's core/v1 PodSecurityContext."`
+	ContainerSecurityContext kube[corev1.SecurityContext]    `yaml:"container_security_context" jsonschema_description:"Kubernetes: the task container's core/v1 SecurityContext."`
+	PodOverride              kube[corev1.Pod]                `yaml:"pod_override" jsonschema_description:"Kubernetes: a core/v1 Pod whose metadata (labels, annotations) and spec are merged over the task's pod as a strategic merge patch; the task's container is named base."`
+}
+
+// secretSpec is one entry of secrets, after Airflow's Secret: one key as an
+// environment variable, or the Secret's keys (or the one key) as files.
+type secretSpec struct {
+	Secret string `yaml:"secret" jsonschema:"required,minLength=1" jsonschema_description:"Name of the Secret."`
+	Key    string `yaml:"key" jsonschema_description:"A key of the Secret: the variable's value with env; with mount, the only file."`
+	Env    string `yaml:"env" jsonschema:"oneof_required=env" jsonschema_description:"Name of the environment variable that gets the key's value; needs key."`
+	Mount  string `yaml:"mount" jsonschema:"oneof_required=mount" jsonschema_description:"Absolute path of the directory the keys are files in."`
 }
 
 // envFrom is one entry of env_from.
