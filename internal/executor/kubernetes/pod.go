@@ -222,7 +222,7 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 		if s.Mount == "" {
 			continue
 		}
-		vol := corev1.Volume{Name: secretVolumeName(s.Secret),
+		vol := corev1.Volume{Name: s.VolumeName(),
 			VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: s.Secret}}}
 		if s.Key != "" {
 			vol.Secret.Items = []corev1.KeyToPath{{Key: s.Key, Path: s.Key}}
@@ -244,9 +244,6 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 	}
 	return pod, nil
 }
-
-// secretVolumeName names the volume a secrets entry with mount makes.
-func secretVolumeName(secret string) string { return "secret-" + secret }
 
 func hasVolume(vols []corev1.Volume, name string) bool {
 	for _, v := range vols {
@@ -297,7 +294,7 @@ func (c *Config) baseContainer(req *executor.Request, p dag.Pod) (corev1.Contain
 			ctr.Env = append(ctr.Env, corev1.EnvVar{Name: s.Env, ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: s.Secret}, Key: s.Key}}})
 		case s.Mount != "":
-			ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: secretVolumeName(s.Secret), MountPath: s.Mount, ReadOnly: true})
+			ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: s.VolumeName(), MountPath: s.Mount, ReadOnly: true})
 		}
 	}
 	for _, e := range p.EnvFrom {

@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+var (
+	kubeOnce   sync.Once
+	kubeconfig string
+	kubeErr    error
+)
+
+// testKubeconfig is the admin kubeconfig of the test cluster that
+// hack/kube/up.sh starts (make test and CI start it first and export
+// UPDRAFT_KUBECONFIG).
+func testKubeconfig(t *testing.T) string {
+	t.Helper()
+	kubeOnce.Do(func() {
+		if kubeconfig = os.Getenv("UPDRAFT_KUBECONFIG"); kubeconfig != "" {
+			return
+		}
+		out, err := exec.Command("../../hack/kube/up.sh").CombinedOutput()
+		sc := bufio.NewScanner(strings.NewReader(string(out)))
+		for sc.Scan() {
+			if p, ok := strings.CutPrefix(sc.Text(), "READY "); ok {
+				kubeconfig = strings.TrimSpace(p)
+			}
+		}
+		if kubeconfig == "" {
+			kubeErr = fmt.Errorf("hack/kube/up.sh printed no READY line: %w\n%s", errors.Join(err), out)
+		}
+	})
+	if kubeErr != nil {
+		t.Fatal(kubeErr)
+	}
+	return kubeconfig
+}
+
+// kubeNamespace makes a namespace ready for pods and deletes it afterwards.
+func kubeNamespace(t *testing.T, client kubernetes.Interface) string {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	ns := "e2e-" + hex.EncodeToString(b)
+	ctx := context.Background()
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			return ns
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("namespace without its default ServiceAccount after a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A DAG that mixes a local task and pod tasks runs through `updraft
+// standalone` with the Kubernetes executor against a real API server, pods
+// on KWOK's simulated nodes: each pod try ends as its exit code says, the
+// failing task's retry is a new pod, and the pods carry the labels that
+// identify dag, run, task and try.
+func TestKubernetesExecutorRunsADag(t *testing.T) {
+	t.Parallel()
+	kc := testKubeconfig(t)
+	rc, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := kubernetes.NewForConfigOrDie(rc)
+	ns := kubeNamespace(t, client)
+
+	dir := t.TempDir()
+	template := filepath.Join(dir, "pod-template.yaml")
+	writeText(t, template, `apiVersion: v1
+kind: Pod
+spec:
+  nodeSelector: {updraft.dev/node-kind: kwok}
+  tolerations: [{key: updraft.dev/node-kind, operator: Exists, effect: NoSchedule}]
+`)
+	config := filepath.Join(dir, "updraft.yaml")
+	writeText(t, config, fmt.Sprintf(`executor: kubernetes,local
+kubernetes_kubeconfig: %s
+kubernetes_namespace: %s
+kubernetes_image: updraft.local/busybox:1
+kubernetes_updraft_image: updraft.local/updraft:dev
+kubernetes_pod_template_file: %s
+kubernetes_startup_timeout: 30s
+`, kc, ns, template))
+	e := newEnv(t, map[string]string{"pods.yaml": `dag_id: pods
+schedule: null
+default_args:
+  on_finish_action: keep_pod
+  annotations: {sim.kwok/run-duration: 300ms}
+tasks:
+  extract:
+    command: [sh, -c, "echo extracting"]
+  transform:
+    depends_on: [extract]
+    command: [sh, -c, "echo transforming"]
+  load:
+    depends_on: [transform]
+    retries: 1
+    retry_delay: 1s
+    annotations: {sim.kwok/run-duration: 300ms, sim.kwok/exit-code: "3"}
+    command: [sh, -c, "exit 3"]
+  report:
+    depends_on: [extract]
+    executor: local
+    command: [sh, -c, "echo on this machine"]
+`})
+	e.start("--config", config, "standalone", "--api-address", freePort(t))
+	out, errOut, code := e.run("--config", config, "dags", "trigger", "pods")
+	if code != 0 {
+		t.Fatalf("trigger: %d %s %s", code, out, errOut)
+	}
+	e.waitFor("the run to end", func() bool {
+		runs := e.runs("pods")
+		return len(runs) == 1 && (runs[0].State == "success" || runs[0].State == "failed")
+	})
+	run := e.runs("pods")[0]
+	if run.State != "failed" {
+		t.Errorf("run %s, want failed (load exits 3)", run.State)
+	}
+	states := e.taskStates("pods", run.RunID)
+	for task, want := range map[string]string{"extract": "success", "transform": "success", "load": "failed", "report": "success"} {
+		if states[task].State != want {
+			t.Errorf("%s: %s, want %s", task, states[task].State, want)
+		}
+	}
+	if states["load"].TryNumber != 2 {
+		t.Errorf("load ran %d tries, want 2", states["load"].TryNumber)
+	}
+
+	pods, err := client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=updraft"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pods.Items {
+		got = append(got, fmt.Sprintf("%s/%s/%s=%s", p.Labels["updraft.dev/dag-id"], p.Labels["updraft.dev/task-id"],
+			p.Labels["updraft.dev/try-number"], p.Status.Phase))
+		if p.Annotations["updraft.dev/run-id"] != run.RunID {
+			t.Errorf("pod %s: run id %q, want %q", p.Name, p.Annotations["updraft.dev/run-id"], run.RunID)
+		}
+	}
+	slices.Sort(got)
+	want := []string{"pods/extract/1=Succeeded", "pods/load/1=Failed", "pods/load/2=Failed", "pods/transform/1=Succeeded"}
+	if !slices.Equal(got, want) {
+		t.Errorf("pods %v, want %v (the local task has none)", got, want)
+	}
+	logOut, _, _ := e.run("--config", config, "tasks", "logs", "pods", run.RunID, "load", "--try", "1")
+	if !strings.Contains(logOut, "exit code 3") || !strings.Contains(logOut, "running on node kwok-node-") {
+		t.Errorf("load's log:\n%s", logOut)
+	}
+}
+
+func writeText(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
