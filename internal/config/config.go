@@ -150,8 +150,8 @@ func Default() Config {
 		KubernetesParallelism:    256,
 		KubernetesStartupTimeout: 5 * time.Minute,
 		KubernetesOnFinishAction: "delete_pod",
-		KubernetesQPS:            100,
-		KubernetesBurst:          200,
+		KubernetesQPS:            300,
+		KubernetesBurst:          600,
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/logstore"
 )
 
@@ -41,9 +42,9 @@ type Config struct {
 	Context    string
 	// REST, when set, is used instead of Kubeconfig and Context.
 	REST *rest.Config
-	// QPS and Burst bound the client's requests to the API server; 100 and
-	// 200 by default (client-go's own 5 and 10 would cap pod creation at
-	// 5 a second).
+	// QPS and Burst bound the client's requests to the API server; 300 and
+	// 600 by default: a pod costs two to four requests (create, delete, its
+	// log), and client-go's own 5 and 10 would cap pods at two a second.
 	QPS   float32
 	Burst int
 
@@ -83,6 +84,11 @@ type Config struct {
 	// cancelled or timed out; 30 s by default.
 	DeleteGrace time.Duration
 
+	// Trace, when set, is told when a try's pod is about to be created and
+	// when its end is first seen, for measuring the executor's own share
+	// of a task's time (updraft-bench).
+	Trace func(key executor.TryKey, event TraceEvent, at time.Time)
+
 	// Logs is where each try's log goes.
 	Logs   logstore.FileStore
 	Logger *slog.Logger
@@ -91,10 +97,19 @@ type Config struct {
 	podTemplate *corev1.Pod
 }
 
+// TraceEvent is what Config.Trace is told.
+type TraceEvent string
+
+// Trace events.
+const (
+	TraceCreate TraceEvent = "create" // the pod's create call is made
+	TraceEnded  TraceEvent = "ended"  // the informer shows the pod Succeeded or Failed
+)
+
 // Defaults of Config.
 const (
-	DefaultQPS            = 100
-	DefaultBurst          = 200
+	DefaultQPS            = 300
+	DefaultBurst          = 600
 	DefaultParallelism    = 256
 	DefaultStartupTimeout = 5 * time.Minute
 	DefaultDeleteGrace    = 30 * time.Second

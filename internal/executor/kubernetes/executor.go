@@ -217,6 +217,9 @@ func (e *Executor) create(t *try) {
 	}
 	e.openLog(t)
 	t.createdAt = e.cfg.Now()
+	if e.cfg.Trace != nil {
+		e.cfg.Trace(t.key, TraceCreate, t.createdAt)
+	}
 	_, err := e.client.CoreV1().Pods(t.ns).Create(ctx, t.pod, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		// Made by an earlier attempt at this same try (a create whose

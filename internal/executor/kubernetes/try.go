@@ -43,6 +43,7 @@ type try struct {
 	runTimer   *time.Timer
 	log        *os.File
 	logSince   time.Time // adoption: the log stream starts here
+	logLast    time.Time // the timestamp of the last line written
 	logCancel  context.CancelFunc
 	logDone    chan struct{}
 }
@@ -113,6 +114,9 @@ func (e *Executor) onPod(obj any) {
 		e.markStarted(t, pod)
 	}
 	if (phase == corev1.PodSucceeded || phase == corev1.PodFailed) && t.claimEnd() {
+		if e.cfg.Trace != nil {
+			e.cfg.Trace(t.key, TraceEnded, e.cfg.Now())
+		}
 		// The informer's goroutine must not wait for the log.
 		go e.ended(t, pod)
 	}
@@ -164,22 +168,21 @@ func (e *Executor) markStarted(t *try, pod *corev1.Pod) {
 // streamLog copies the main container's log into the try's log while the
 // pod runs, so it stays readable after the pod is gone. It reconnects
 // after a broken stream, skipping the lines it already has by their
-// timestamps.
+// timestamps; when the pod ends, ended stops it and reads the rest.
 func (e *Executor) streamLog(ctx context.Context, t *try) {
 	defer close(t.logDone)
-	var last time.Time
-	since := t.logSince
+	// A task that ends within the first moment needs no stream: its log is
+	// read once when it ends, which spares the API server a request per
+	// short task.
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(logStreamDelay):
+	}
 	for attempt := 0; ctx.Err() == nil; attempt++ {
-		opts := &corev1.PodLogOptions{Container: containerName, Follow: true, Timestamps: true}
-		if !last.IsZero() {
-			since = last
-		}
-		if !since.IsZero() {
-			opts.SinceTime = &metav1.Time{Time: since}
-		}
-		rc, err := e.client.CoreV1().Pods(t.ns).GetLogs(t.name, opts).Stream(ctx)
+		rc, err := e.client.CoreV1().Pods(t.ns).GetLogs(t.name, e.logOptions(t, true)).Stream(ctx)
 		if err == nil {
-			last = e.copyLog(t, rc, last)
+			e.copyLog(t, rc)
 			_ = rc.Close()
 			if e.podDone(t) {
 				return
@@ -193,9 +196,54 @@ func (e *Executor) streamLog(ctx context.Context, t *try) {
 	}
 }
 
+// logStreamDelay is how long a pod runs before its log is followed.
+const logStreamDelay = time.Second
+
+// logOptions read the main container's log from where the try's log has
+// got to.
+func (e *Executor) logOptions(t *try, follow bool) *corev1.PodLogOptions {
+	opts := &corev1.PodLogOptions{Container: containerName, Follow: follow, Timestamps: true}
+	t.mu.Lock()
+	since := t.logSince
+	if !t.logLast.IsZero() {
+		since = t.logLast
+	}
+	t.mu.Unlock()
+	if !since.IsZero() {
+		opts.SinceTime = &metav1.Time{Time: since}
+	}
+	return opts
+}
+
+// finishLog reads what the ended container wrote after the stream's last
+// line, in one request: a follow stream may not end by itself (it need not
+// when the kubelet is slow to notice, and does not on simulated nodes), so
+// ended does not wait for it.
+func (e *Executor) finishLog(t *try) {
+	t.stopLog()
+	t.mu.Lock()
+	done := t.logDone
+	t.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	rc, err := e.client.CoreV1().Pods(t.ns).GetLogs(t.name, e.logOptions(t, false)).Stream(ctx)
+	if err != nil {
+		e.logf(t, "cannot read the end of the pod's log: %v", permissionError(err, "get", "pods/log", t.ns))
+		return
+	}
+	defer rc.Close()
+	e.copyLog(t, rc)
+}
+
 // copyLog writes the stream's lines without their timestamps, skipping
-// those not after last, and returns the last timestamp written.
-func (e *Executor) copyLog(t *try, r io.Reader, last time.Time) time.Time {
+// those not after the last one written.
+func (e *Executor) copyLog(t *try, r io.Reader) {
+	t.mu.Lock()
+	last := t.logLast
+	t.mu.Unlock()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 	var buf bytes.Buffer
@@ -214,8 +262,10 @@ func (e *Executor) copyLog(t *try, r io.Reader, last time.Time) time.Time {
 		buf.Write(text)
 		buf.WriteByte('\n')
 		e.writeLog(t, buf.Bytes())
+		t.mu.Lock()
+		t.logLast = last
+		t.mu.Unlock()
 	}
-	return last
 }
 
 // podDone tells whether the try's main container has ended, so its log
@@ -240,18 +290,8 @@ func (e *Executor) podDone(t *try) bool {
 func (e *Executor) ended(t *try, pod *corev1.Pod) {
 	t.stopTimers()
 	// The log first: what the task printed last is in the log before the
-	// scheduler learns the try ended. A stream that hangs is given up on.
-	t.mu.Lock()
-	done := t.logDone
-	t.mu.Unlock()
-	if done != nil {
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			e.logf(t, "the log stream did not end 10s after the pod; it may miss its last lines")
-			t.stopLog()
-		}
-	}
+	// scheduler learns the try ended.
+	e.finishLog(t)
 	ev := result(pod)
 	if ev.State == dag.TaskFailed {
 		e.appendEvents(t)
