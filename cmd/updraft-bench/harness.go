@@ -28,6 +28,10 @@ type harness struct {
 	st       *sqlite.Store
 	versions *scheduler.Versions
 	ex       *local.Executor
+	// executors run the tasks, by name; the local one unless a scenario
+	// says otherwise.
+	executors       map[string]executor.Executor
+	defaultExecutor string
 }
 
 func newHarness(ctx context.Context, dagYAML string, parallel int) (*harness, error) {
@@ -53,7 +57,8 @@ func newHarness(ctx context.Context, dagYAML string, parallel int) (*harness, er
 	}
 	ex := local.New(local.Config{Parallelism: parallel, Logs: logstore.FileStore{Dir: filepath.Join(dir, "logs")},
 		TempDir: dir, Env: os.Environ(), Logger: quiet})
-	return &harness{dir: dir, st: st, versions: scheduler.NewVersions(st, spec.Parse), ex: ex}, nil
+	return &harness{dir: dir, st: st, versions: scheduler.NewVersions(st, spec.Parse), ex: ex,
+		executors: map[string]executor.Executor{"local": ex}, defaultExecutor: "local"}, nil
 }
 
 func (h *harness) close() {
@@ -74,7 +79,7 @@ func (h *harness) run(ctx context.Context, dagID string, observe func(scheduler.
 	var final dag.DagRunState
 	var started, ended time.Time
 	s, err := scheduler.New(scheduler.Config{
-		Store: h.st, Executors: map[string]executor.Executor{"local": h.ex}, Versions: h.versions,
+		Store: h.st, Executors: h.executors, DefaultExecutor: h.defaultExecutor, Versions: h.versions,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnlyRun: r.ID, Tick: time.Second,
 		Observe: func(t scheduler.Transition) {
 			if t.TaskID == "" {

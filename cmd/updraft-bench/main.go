@@ -8,6 +8,9 @@
 //     tasks per second and the peak RSS of the process.
 //   - the same fan-out on a throwaway, durable PostgreSQL server with one
 //     and with three scheduler processes sharing it.
+//   - with -kubeconfig, pod tasks on the Kubernetes test cluster's KWOK
+//     nodes: pods per second, and updraft's own share of a pod task's time
+//     (see kubernetes.go).
 //
 // Each scenario runs in a child process of its own, so the peak RSS of one
 // is not the other's.
@@ -39,6 +42,10 @@ func main() {
 	databaseURL := flag.String("database-url", "", "PostgreSQL URL (pg-scheduler scenario)")
 	runPK := flag.Int64("run", 0, "run to work on (pg-scheduler scenario)")
 	dataDir := flag.String("data-dir", "", "data directory (pg-scheduler scenario)")
+	kubeconfig := flag.String("kubeconfig", "", "admin kubeconfig of the test cluster (hack/kube/up.sh): also run the Kubernetes rows")
+	kubePods := flag.Int("kubernetes-pods", 1000, "pod tasks in the Kubernetes fan-out")
+	kubeChain := flag.Int("kubernetes-chain", 200, "pod tasks in the Kubernetes chain")
+	kubeOnly := flag.Bool("kubernetes-only", false, "run only the Kubernetes rows")
 	flag.Parse()
 	ctx := context.Background()
 	if *scenario != "" {
@@ -66,6 +73,12 @@ func main() {
 			res, err = runChain(ctx, *chainLen)
 		case "fanout":
 			res, err = runFanout(ctx, *fanout, *parallel)
+		case "kube-chain":
+			res, err = runKubeChain(ctx, *kubeconfig, *kubeChain)
+		case "kube-fanout":
+			res, err = runKubeFanout(ctx, *kubeconfig, *kubePods)
+		case "kube-baseline":
+			res, err = runKubeBaseline(ctx, *kubeconfig, *kubePods)
 		default:
 			err = fmt.Errorf("unknown scenario %q", *scenario)
 		}
@@ -81,6 +94,12 @@ func main() {
 	local := []string{"chain", "fanout"}
 	if *pgOnly {
 		local, *withPG = nil, true
+	}
+	if *kubeOnly {
+		local, *withPG = nil, false
+	}
+	if *kubeconfig != "" {
+		local = append(local, "kube-chain", "kube-fanout", "kube-baseline")
 	}
 	for _, sc := range local {
 		fmt.Fprintf(os.Stderr, "running %s...\n", sc)
