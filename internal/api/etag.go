@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+
+	"github.com/updraft-dev/updraft/internal/httpx"
 )
 
 // etagWriter holds a GET answer back to tag it with a hash of its body.
@@ -60,7 +62,7 @@ func (e *etagWriter) finish(r *http.Request) {
 	body := e.body.Bytes()
 	if len(body) >= gzipMinBytes {
 		h.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r) {
+		if httpx.AcceptsGzip(r) {
 			var zipped bytes.Buffer
 			zw, _ := gzip.NewWriterLevel(&zipped, gzip.BestSpeed)
 			_, _ = zw.Write(body)
@@ -78,16 +80,6 @@ func (e *etagWriter) finish(r *http.Request) {
 // compressing saves nothing. The grid of 100 runs x 500 tasks shrinks from
 // 580 KiB to a few dozen.
 const gzipMinBytes = 1400
-
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
-			return true
-		}
-	}
-	return false
-}
 
 // etagMatches reads an If-None-Match list (weak tags compare equal, as
 // RFC 9110 says for this header).

@@ -16,6 +16,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/updraft-dev/updraft/internal/httpx"
 )
 
 //go:embed all:dist
@@ -127,20 +129,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := f.body
 	if f.gz != nil {
 		hdr.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r) {
+		if httpx.AcceptsGzip(r) {
 			hdr.Set("Content-Encoding", "gzip")
 			body = f.gz
 		}
 	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-}
-
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
-			return true
-		}
-	}
-	return false
 }
