@@ -94,19 +94,31 @@ func (t *try) stopLog() {
 	}
 }
 
-// onPod follows a pod through its phases: running reports Started, an end
-// reports Finished.
-func (e *Executor) onPod(obj any) {
+// tryOf returns the informer object's pod and the try that follows it, or
+// nil when no try does.
+func (e *Executor) tryOf(obj any) (*corev1.Pod, *try) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
-		return
+		return nil, nil
 	}
 	key, ok := keyOf(pod)
 	if !ok {
-		return
+		return nil, nil
 	}
-	t := e.try(key)
-	if t == nil || t.name != pod.Name {
+	if t := e.try(key); t != nil && t.name == pod.Name {
+		return pod, t
+	}
+	return nil, nil
+}
+
+// onPod follows a pod through its phases: running reports Started, an end
+// reports Finished.
+func (e *Executor) onPod(obj any) {
+	pod, t := e.tryOf(obj)
+	if t == nil {
 		return
 	}
 	phase := pod.Status.Phase
@@ -125,18 +137,7 @@ func (e *Executor) onPod(obj any) {
 // onPodGone fails a try whose pod was deleted by someone else before it
 // ended.
 func (e *Executor) onPodGone(obj any) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = d.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	key, ok := keyOf(pod)
-	if !ok {
-		return
-	}
-	if t := e.try(key); t != nil && t.name == pod.Name {
+	if pod, t := e.tryOf(obj); t != nil {
 		e.end(t, fmt.Sprintf("pod %s/%s was deleted before it ended", pod.Namespace, pod.Name))
 	}
 }
