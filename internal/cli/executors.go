@@ -2,16 +2,19 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/executor/kubernetes"
 	"github.com/updraft-dev/updraft/internal/logstore"
+	"github.com/updraft-dev/updraft/internal/store"
 )
 
 // executors builds the executors the configuration names.
-func (a *app) executors(ctx context.Context) (map[string]executor.Executor, error) {
+func (a *app) executors(ctx context.Context, st store.Store) (map[string]executor.Executor, error) {
 	out := map[string]executor.Executor{}
 	stopAll := func() {
 		for _, ex := range out {
@@ -28,7 +31,7 @@ func (a *app) executors(ctx context.Context) (map[string]executor.Executor, erro
 			}
 			out[name] = ex
 		case "kubernetes":
-			ex, err := a.kubernetesExecutor(ctx)
+			ex, err := a.kubernetesExecutor(ctx, st)
 			if err != nil {
 				stopAll()
 				return nil, err
@@ -43,7 +46,7 @@ func (a *app) executors(ctx context.Context) (map[string]executor.Executor, erro
 }
 
 // kubernetesExecutor is the Kubernetes executor as configured.
-func (a *app) kubernetesExecutor(ctx context.Context) (*kubernetes.Executor, error) {
+func (a *app) kubernetesExecutor(ctx context.Context, st store.Store) (*kubernetes.Executor, error) {
 	profiles := map[string]kubernetes.Profile{}
 	for name, p := range a.cfg.KubernetesResourceProfiles {
 		profiles[name] = kubernetes.Profile{Requests: p.Requests, Limits: p.Limits}
@@ -61,8 +64,30 @@ func (a *app) kubernetesExecutor(ctx context.Context) (*kubernetes.Executor, err
 		Parallelism:     a.cfg.KubernetesParallelism,
 		StartupTimeout:  a.cfg.KubernetesStartupTimeout,
 		OnFinishAction:  a.cfg.KubernetesOnFinishAction,
+		TryRunning:      func(ctx context.Context, k executor.TryKey) (bool, error) { return tryRunning(ctx, st, k) },
 		Logs:            logstore.FileStore{Dir: a.cfg.LogDir()},
 		Logger:          a.log,
 		Now:             time.Now,
 	})
+}
+
+// tryRunning tells whether the store has a try queued or running: the pod
+// of one that is not may be deleted.
+func tryRunning(ctx context.Context, st store.Store, k executor.TryKey) (bool, error) {
+	run, err := st.DagRunGet(ctx, k.DagID, k.RunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ti, err := st.TaskInstanceGet(ctx, run.ID, k.TaskID, k.MapIndex)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	active := ti.State == dag.TaskQueued || ti.State == dag.TaskRunning || ti.State == dag.TaskRestarting
+	return active && ti.TryNumber == k.TryNumber, nil
 }

@@ -98,7 +98,7 @@ func (a *app) runScheduler(ctx context.Context, mode string) error {
 	if err != nil {
 		return err
 	}
-	executors, err := a.executors(ctx)
+	executors, err := a.executors(ctx, st)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@
 package kubernetes
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -83,6 +84,12 @@ type Config struct {
 	// DeleteGrace is the pods' termination grace period when a try is
 	// cancelled or timed out; 30 s by default.
 	DeleteGrace time.Duration
+
+	// TryRunning tells whether the database still has a try queued or
+	// running. Recover deletes the pods of tries that it says are not: a
+	// try settled while no scheduler watched. Without it, such pods are
+	// left alone, as are pods of tries another scheduler follows.
+	TryRunning func(ctx context.Context, key executor.TryKey) (bool, error)
 
 	// Trace, when set, is told when a try's pod is about to be created and
 	// when its end is first seen, for measuring the executor's own share

@@ -282,13 +282,14 @@ func TestCancelAndTimeoutDeleteThePod(t *testing.T) {
 
 // A restarted scheduler's executor adopts the pods of running tries and
 // reports their end; a pod of a try that is not running any more is
-// deleted; no pod is created twice.
+// deleted, one another scheduler follows is not; no pod is created twice.
 func TestRecoverAdoptsRunningPods(t *testing.T) {
 	te := newTestEnv(t)
 	first := te.executor()
 	running := request("running", 1, map[string]string{"sim.kwok/run-duration": "3s"})
 	stray := request("stray", 1, map[string]string{"sim.kwok/run-duration": "1h"})
-	for _, r := range []*executor.Request{running, stray} {
+	elsewhere := request("elsewhere", 1, map[string]string{"sim.kwok/run-duration": "1h"})
+	for _, r := range []*executor.Request{running, stray, elsewhere} {
 		if err := first.Submit(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +302,11 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 	created := pod.UID
 	first.Stop() // the scheduler dies; its pods go on
 
-	second := te.executor()
+	// The database has stray's try settled, and elsewhere's running under
+	// another scheduler.
+	second := te.executor(func(c *Config) {
+		c.TryRunning = func(_ context.Context, k executor.TryKey) (bool, error) { return k.TaskID != "stray", nil }
+	})
 	adopted, err := second.Recover(t.Context(), []executor.RunningTry{{Key: running.Key}})
 	if err != nil {
 		t.Fatal(err)
@@ -317,6 +322,9 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 		t.Errorf("adopted try: %s %q", ev.State, ev.Reason)
 	}
 	waitFor(t, "the stray pod to be deleted", 30*time.Second, func() bool { return podGone(second.client, te.ns, podName(stray.Key)) })
+	if podGone(second.client, te.ns, podName(elsewhere.Key)) {
+		t.Error("the pod of a try another scheduler follows was deleted")
+	}
 	log, _, _ := te.logs.Read(logKey(running.Key), 0, 0)
 	if !strings.Contains(string(log), "adopted pod") {
 		t.Errorf("log of the adopted try: %q", log)

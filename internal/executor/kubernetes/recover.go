@@ -14,9 +14,10 @@ import (
 
 // Recover adopts the pods of the tries the store says were running: a
 // restarted scheduler follows them instead of starting them again. Pods of
-// this deployment that belong to no running try, and have not ended, are
-// deleted: their tries were settled while nobody watched. Only the default
-// namespace's pods are looked at.
+// this deployment whose try the database no longer has queued or running
+// (Config.TryRunning) are deleted: their tries were settled while nobody
+// watched. Pods of tries another scheduler follows are left alone. Only the
+// default namespace's pods are looked at.
 func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]executor.TryKey, error) {
 	w, err := e.watchNamespace(ctx, e.cfg.Namespace)
 	if err != nil {
@@ -37,9 +38,8 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		if !ok {
 			continue
 		}
-		ended := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 		if !running[key] || pod.DeletionTimestamp != nil {
-			if !ended && pod.DeletionTimestamp == nil {
+			if pod.DeletionTimestamp == nil && e.try(key) == nil && e.stray(ctx, key) {
 				t := &try{key: key, ns: pod.Namespace, name: pod.Name}
 				e.log.Info("deleting the pod of a try that is not running", "pod", pod.Namespace+"/"+pod.Name, "try", key.String())
 				e.deletePod(t) //nolint:contextcheck // bounded by the executor's context, as every delete
@@ -78,6 +78,20 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		e.onPod(pod) //nolint:contextcheck // what follows an adopted pod outlives Recover's caller
 	}
 	return adopted, nil
+}
+
+// stray tells whether a pod's try is over in the database, so that no
+// scheduler will ever follow the pod.
+func (e *Executor) stray(ctx context.Context, key executor.TryKey) bool {
+	if e.cfg.TryRunning == nil {
+		return false
+	}
+	running, err := e.cfg.TryRunning(ctx, key)
+	if err != nil {
+		e.log.Warn("cannot tell whether a pod's try is running; leaving the pod", "try", key.String(), "err", err)
+		return false
+	}
+	return !running
 }
 
 func mustKey(pod *corev1.Pod) executor.TryKey {
