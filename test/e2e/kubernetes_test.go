@@ -84,31 +84,7 @@ func kubeNamespace(t *testing.T, client kubernetes.Interface) string {
 // identify dag, run, task and try.
 func TestKubernetesExecutorRunsADag(t *testing.T) {
 	t.Parallel()
-	kc := testKubeconfig(t)
-	rc, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := kubernetes.NewForConfigOrDie(rc)
-	ns := kubeNamespace(t, client)
-
-	dir := t.TempDir()
-	template := filepath.Join(dir, "pod-template.yaml")
-	writeText(t, template, `apiVersion: v1
-kind: Pod
-spec:
-  nodeSelector: {updraft.dev/node-kind: kwok}
-  tolerations: [{key: updraft.dev/node-kind, operator: Exists, effect: NoSchedule}]
-`)
-	config := filepath.Join(dir, "updraft.yaml")
-	writeText(t, config, fmt.Sprintf(`executor: kubernetes,local
-kubernetes_kubeconfig: %s
-kubernetes_namespace: %s
-kubernetes_image: updraft.local/busybox:1
-kubernetes_updraft_image: updraft.local/updraft:dev
-kubernetes_pod_template_file: %s
-kubernetes_startup_timeout: 30s
-`, kc, ns, template))
+	client, ns, config := kubeSetup(t)
 	e := newEnv(t, map[string]string{"pods.yaml": `dag_id: pods
 schedule: null
 default_args:
@@ -174,6 +150,95 @@ tasks:
 	logOut, _, _ := e.run("--config", config, "tasks", "logs", "pods", run.RunID, "load", "--try", "1")
 	if !strings.Contains(logOut, "exit code 3") || !strings.Contains(logOut, "running on node kwok-node-") {
 		t.Errorf("load's log:\n%s", logOut)
+	}
+}
+
+// kubeSetup makes a namespace on the test cluster and a configuration
+// that runs pod tasks there on KWOK's nodes.
+func kubeSetup(t *testing.T) (kubernetes.Interface, string, string) {
+	t.Helper()
+	kc := testKubeconfig(t)
+	rc, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := kubernetes.NewForConfigOrDie(rc)
+	ns := kubeNamespace(t, client)
+	dir := t.TempDir()
+	template := filepath.Join(dir, "pod-template.yaml")
+	writeText(t, template, `apiVersion: v1
+kind: Pod
+spec:
+  nodeSelector: {updraft.dev/node-kind: kwok}
+  tolerations: [{key: updraft.dev/node-kind, operator: Exists, effect: NoSchedule}]
+`)
+	config := filepath.Join(dir, "updraft.yaml")
+	writeText(t, config, fmt.Sprintf(`executor: kubernetes,local
+kubernetes_kubeconfig: %s
+kubernetes_namespace: %s
+kubernetes_image: updraft.local/busybox:1
+kubernetes_updraft_image: updraft.local/updraft:dev
+kubernetes_pod_template_file: %s
+kubernetes_startup_timeout: 30s
+`, kc, ns, template))
+	return client, ns, config
+}
+
+// A scheduler killed with SIGKILL while a pod task runs leaves the pod
+// running; started again, it adopts the pod instead of starting the try
+// anew, and the run goes on to its end with one pod for the try.
+func TestKubernetesSchedulerKilledAdoptsItsPods(t *testing.T) {
+	t.Parallel()
+	client, ns, config := kubeSetup(t)
+	e := newEnv(t, map[string]string{"slow.yaml": `dag_id: slow
+schedule: null
+default_args:
+  on_finish_action: keep_pod
+tasks:
+  long:
+    annotations: {sim.kwok/run-duration: 8s}
+    command: [sh, -c, "sleep 8"]
+  after:
+    depends_on: [long]
+    annotations: {sim.kwok/run-duration: 100ms}
+    command: [sh, -c, "echo after"]
+`})
+	first := e.start("--config", config, "standalone", "--api-address", freePort(t))
+	if out, errOut, code := e.run("--config", config, "dags", "trigger", "slow"); code != 0 {
+		t.Fatalf("trigger: %d %s %s", code, out, errOut)
+	}
+	longPods := func() []corev1.Pod {
+		list, err := client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "updraft.dev/task-id=long"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list.Items
+	}
+	e.waitFor("long's pod to run", func() bool {
+		pods := longPods()
+		return len(pods) == 1 && pods[0].Status.Phase == corev1.PodRunning
+	})
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = first.Process.Wait()
+
+	e.start("--config", config, "standalone", "--api-address", freePort(t))
+	e.waitFor("the run to end", func() bool {
+		runs := e.runs("slow")
+		return len(runs) == 1 && (runs[0].State == "success" || runs[0].State == "failed")
+	})
+	run := e.runs("slow")[0]
+	states := e.taskStates("slow", run.RunID)
+	if run.State != "success" || states["long"].State != "success" || states["long"].TryNumber != 1 {
+		t.Errorf("run %s, long %s try %d; want success at try 1 (adopted, not run again)", run.State, states["long"].State, states["long"].TryNumber)
+	}
+	if pods := longPods(); len(pods) != 1 {
+		t.Errorf("%d pods for long, want the one adopted", len(pods))
+	}
+	logOut, _, _ := e.run("--config", config, "tasks", "logs", "slow", run.RunID, "long")
+	if !strings.Contains(logOut, "adopted pod") {
+		t.Errorf("long's log does not tell of its adoption:\n%s", logOut)
 	}
 }
 
