@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,9 +29,23 @@ func (a *app) dagsCommand() *cobra.Command {
 	return dags
 }
 
+// parseDAG reads a DAG file with the checks the configured executors ask
+// for: a pod task must name a resource profile the Kubernetes executor has.
+func (a *app) parseDAG(filename string, src []byte) (*dag.DAG, error) {
+	executors := a.cfg.Executors()
+	opts := spec.Options{DefaultExecutor: "local"}
+	if len(executors) > 0 {
+		opts.DefaultExecutor = executors[0]
+	}
+	if slices.Contains(executors, "kubernetes") {
+		opts.ResourceProfiles = append([]string{}, slices.Sorted(maps.Keys(a.cfg.KubernetesResourceProfiles))...)
+	}
+	return spec.ParseWith(filename, src, opts)
+}
+
 // dagSource is the DAGs folder as the store sees it.
 func (a *app) dagSource(st store.Store) *source.Dir {
-	return &source.Dir{Path: a.cfg.DagsFolder, Store: st, Parse: spec.Parse, Logger: a.log, Now: time.Now,
+	return &source.Dir{Path: a.cfg.DagsFolder, Store: st, Parse: a.parseDAG, Logger: a.log, Now: time.Now,
 		PausedOnCreation: a.cfg.DagsArePausedAtCreation}
 }
 
@@ -138,7 +154,7 @@ func (a *app) dagsValidate() *cobra.Command {
 				r := result{File: f, Errors: []string{}}
 				if err == nil {
 					var d *dag.DAG
-					d, err = spec.Parse(f, src)
+					d, err = a.parseDAG(f, src)
 					if err == nil {
 						r.DagID = d.ID
 					}

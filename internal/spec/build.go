@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -58,6 +60,7 @@ func build(d *decoder, f *dagFile) *dag.DAG {
 	}
 	g.Owner = cmp.Or(f.Owner, defaults.Owner)
 	g.Tasks = d.tasks(f.Tasks, defaults, g.Owner)
+	d.checkProfiles(g.Tasks)
 
 	var (
 		cycle   *dag.CycleError
@@ -174,4 +177,32 @@ func quoteList[T ~string](names []T) string {
 		s += fmt.Sprintf("%q", string(n))
 	}
 	return s
+}
+
+// checkProfiles reports the pod tasks that name a resource profile the
+// Kubernetes executor does not have, where the name is written: in the task,
+// or once in default_args.
+func (d *decoder) checkProfiles(tasks []*dag.Task) {
+	if d.opts.ResourceProfiles == nil {
+		return
+	}
+	for _, t := range tasks {
+		profile := t.Pod.Resources
+		executor := cmp.Or(t.Executor, d.opts.DefaultExecutor, "local")
+		if profile == "" || executor != "kubernetes" || slices.Contains(d.opts.ResourceProfiles, profile) {
+			continue
+		}
+		path := joinKey(joinKey("tasks", t.ID), "resources")
+		if _, own := d.values[path]; !own {
+			path = "default_args.resources"
+		}
+		if d.reported(path) {
+			continue
+		}
+		have := "none is configured"
+		if len(d.opts.ResourceProfiles) > 0 {
+			have = "it has " + strings.Join(d.opts.ResourceProfiles, ", ")
+		}
+		d.errorAt(d.valueAt(path), path, "unknown resource profile %q for the Kubernetes executor (kubernetes_resource_profiles: %s)", profile, have)
+	}
 }

@@ -43,6 +43,7 @@ type decoder struct {
 	// jsonFields holds the keys of the Kubernetes API types, by their
 	// json tags.
 	jsonFields map[reflect.Type][]field
+	opts       Options
 }
 
 func newDecoder(file string, size int) *decoder {

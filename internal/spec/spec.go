@@ -23,11 +23,27 @@ import (
 // Parse reads one DAG file. filename is only used in errors and as the DAG's
 // FileLoc. On failure the error is an ErrorList holding every problem found.
 func Parse(filename string, src []byte) (*dag.DAG, error) {
+	return ParseWith(filename, src, Options{})
+}
+
+// Options check a DAG file against the deployment it will run in.
+type Options struct {
+	// ResourceProfiles, when not nil, are the resource profiles the
+	// Kubernetes executor has: a pod task naming another is an error.
+	ResourceProfiles []string
+	// DefaultExecutor runs the tasks that name no executor; "local" when
+	// empty.
+	DefaultExecutor string
+}
+
+// ParseWith is Parse with checks against the deployment.
+func ParseWith(filename string, src []byte, opts Options) (*dag.DAG, error) {
 	root, perr := parseYAML(filename, src)
 	if perr != nil {
 		return nil, ErrorList{perr}
 	}
 	d := newDecoder(filename, len(src))
+	d.opts = opts
 	var f dagFile
 	d.decode(root, reflect.ValueOf(&f).Elem(), "")
 	var g *dag.DAG

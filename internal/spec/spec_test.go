@@ -453,3 +453,43 @@ func TestParsePodNone(t *testing.T) {
 		t.Errorf("Pod = %+v, want none", p)
 	}
 }
+
+// A pod task naming a resource profile the Kubernetes executor lacks is an
+// error where the name is written; local tasks, and parsing without the
+// deployment's options, do not care.
+func TestParseResourceProfiles(t *testing.T) {
+	t.Parallel()
+	src := y(
+		"dag_id: train",
+		"default_args:",
+		"  resources: huge",
+		"tasks:",
+		"  fit: {command: [fit]}",
+		"  tune: {command: [tune], resources: giant}",
+		"  local: {command: [echo], executor: local, resources: giant}",
+		"  small: {command: [echo], resources: small}",
+	)
+	if _, err := Parse("train.yaml", []byte(src)); err != nil {
+		t.Fatalf("without options: %v", err)
+	}
+	opts := Options{ResourceProfiles: []string{"small"}, DefaultExecutor: "kubernetes"}
+	_, err := ParseWith("train.yaml", []byte(src), opts)
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 2 {
+		t.Fatalf("want two errors, got %v", err)
+	}
+	for i, want := range []wantErr{
+		{3, 14, "default_args.resources", `unknown resource profile "huge" for the Kubernetes executor (kubernetes_resource_profiles: it has small)`},
+		{6, 38, "tasks.tune.resources", `unknown resource profile "giant"`},
+	} {
+		e := list[i]
+		if e.Line != want.line || e.Column != want.col || e.Field != want.field || !strings.Contains(e.Msg, want.msg) {
+			t.Errorf("error %d: %s, want %d:%d %s: %s", i, e.Error(), want.line, want.col, want.field, want.msg)
+		}
+	}
+	// With local the default, no task here runs as a pod.
+	opts.DefaultExecutor = "local"
+	if _, err := ParseWith("train.yaml", []byte(src), opts); err != nil {
+		t.Errorf("default executor local: %v", err)
+	}
+}
