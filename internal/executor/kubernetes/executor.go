@@ -167,7 +167,7 @@ func (e *Executor) Submit(ctx context.Context, req *executor.Request) error {
 		return err
 	}
 	t := newTry(req.Key, pod, e.cfg.Now())
-	t.timeout = req.Timeout
+	t.timeout, t.timeoutLeft = req.Timeout, req.Timeout
 	t.startupTimeout = e.cfg.StartupTimeout
 	t.onFinish = e.cfg.OnFinishAction
 	if req.Task != nil {

@@ -289,7 +289,9 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 	running := request("running", 1, map[string]string{"sim.kwok/run-duration": "3s"})
 	stray := request("stray", 1, map[string]string{"sim.kwok/run-duration": "1h"})
 	elsewhere := request("elsewhere", 1, map[string]string{"sim.kwok/run-duration": "1h"})
-	for _, r := range []*executor.Request{running, stray, elsewhere} {
+	slow := request("slow", 1, map[string]string{"sim.kwok/run-duration": "1h"})
+	slow.Timeout = 4 * time.Second
+	for _, r := range []*executor.Request{running, stray, elsewhere, slow} {
 		if err := first.Submit(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}
@@ -307,12 +309,13 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 	second := te.executor(func(c *Config) {
 		c.TryRunning = func(_ context.Context, k executor.TryKey) (bool, error) { return k.TaskID != "stray", nil }
 	})
-	adopted, err := second.Recover(t.Context(), []executor.RunningTry{{Key: running.Key}})
+	adopted, err := second.Recover(t.Context(), []executor.RunningTry{{Key: running.Key}, {Key: slow.Key}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(adopted, []executor.TryKey{running.Key}) {
-		t.Fatalf("adopted %v, want only %v", adopted, running.Key)
+	slices.SortFunc(adopted, func(a, b executor.TryKey) int { return strings.Compare(a.TaskID, b.TaskID) })
+	if !slices.Equal(adopted, []executor.TryKey{running.Key, slow.Key}) {
+		t.Fatalf("adopted %v, want %v and %v", adopted, running.Key, slow.Key)
 	}
 	if err := second.Submit(t.Context(), running); err == nil {
 		t.Error("a second Submit of an adopted try was accepted")
@@ -320,6 +323,11 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 	ev := waitEvent(t, second, running.Key, executor.Finished, 30*time.Second)
 	if ev.State != dag.TaskSuccess {
 		t.Errorf("adopted try: %s %q", ev.State, ev.Reason)
+	}
+	// The adopted try keeps its execution timeout, counted from its start.
+	ev = waitEvent(t, second, slow.Key, executor.Finished, 30*time.Second)
+	if ev.State != dag.TaskFailed || ev.Reason != "timed out after 4s" {
+		t.Errorf("adopted try with a timeout: %s %q", ev.State, ev.Reason)
 	}
 	waitFor(t, "the stray pod to be deleted", 30*time.Second, func() bool { return podGone(second.client, te.ns, podName(stray.Key)) })
 	if podGone(second.client, te.ns, podName(elsewhere.Key)) {

@@ -44,6 +44,9 @@ const (
 	// annotationOnFinish keeps the task's on_finish_action with its pod,
 	// for a scheduler that adopts the pod after a restart.
 	annotationOnFinish = "updraft.dev/on-finish-action"
+	// annotationTimeout keeps the task's execution_timeout, so that an
+	// adopted try is still timed out.
+	annotationTimeout = "updraft.dev/execution-timeout"
 )
 
 // The task's container is named as Airflow's KubernetesPodOperator names
@@ -163,6 +166,9 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 		annotationTryNumber: strconv.Itoa(k.TryNumber), annotationMapIndex: strconv.Itoa(k.MapIndex),
 		annotationOnFinish: firstOf(p.OnFinishAction, c.OnFinishAction),
 	})
+	if req.Timeout > 0 {
+		pod.Annotations[annotationTimeout] = req.Timeout.String()
+	}
 
 	spec := &pod.Spec
 	spec.RestartPolicy = corev1.RestartPolicyNever

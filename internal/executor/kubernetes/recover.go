@@ -51,6 +51,7 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		if a := pod.Annotations[annotationOnFinish]; a != "" {
 			t.onFinish = a
 		}
+		t.timeout, t.timeoutLeft = remainingTimeout(pod, e.cfg.Now())
 		// The log goes on where the last writer stopped: lines of that
 		// second may repeat, none is lost.
 		if fi, err := os.Stat(e.cfg.Logs.Path(logKey(key))); err == nil {
@@ -100,4 +101,19 @@ func mustKey(pod *corev1.Pod) executor.TryKey {
 		panic(fmt.Sprintf("pod %s has no try key", pod.Name))
 	}
 	return k
+}
+
+// remainingTimeout reads an adopted try's execution timeout and what is
+// left of it, counted from the pod's start; zeros when it has none.
+func remainingTimeout(pod *corev1.Pod, now time.Time) (total, left time.Duration) {
+	total, err := time.ParseDuration(pod.Annotations[annotationTimeout])
+	if err != nil || total <= 0 {
+		return 0, 0
+	}
+	left = total
+	if pod.Status.StartTime != nil {
+		left -= now.Sub(pod.Status.StartTime.Time)
+	}
+	// Already past it: time out at once.
+	return total, max(left, time.Millisecond)
 }

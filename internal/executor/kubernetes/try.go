@@ -30,7 +30,8 @@ type try struct {
 	pod      *corev1.Pod // as rendered; nil when adopted
 	ns, name string
 
-	timeout        time.Duration
+	timeout        time.Duration // execution_timeout
+	timeoutLeft    time.Duration // of it, from when the executor follows the pod
 	startupTimeout time.Duration
 	onFinish       string
 	submittedAt    time.Time
@@ -155,7 +156,7 @@ func (e *Executor) markStarted(t *try, pod *corev1.Pod) {
 		t.startTimer.Stop()
 	}
 	if t.timeout > 0 {
-		t.runTimer = time.AfterFunc(t.timeout, func() { e.end(t, fmt.Sprintf("timed out after %s", t.timeout)) })
+		t.runTimer = time.AfterFunc(t.timeoutLeft, func() { e.end(t, fmt.Sprintf("timed out after %s", t.timeout)) })
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	t.logCancel, t.logDone = cancel, make(chan struct{})
