@@ -5,10 +5,8 @@ import { paths } from '../../api/paths';
 import type { Connection } from '../../api/types';
 import { useApiMutation } from '../../api/useApiMutation';
 import { useSession } from '../../auth/SessionContext';
-import { Pagination } from '../../components/Pagination';
-import { ErrorMessage, Loading } from '../../components/QueryState';
 import { hasPermission } from '../../lib/permissions';
-import { AdminToolbar } from './AdminToolbar';
+import { AdminPage, RowActions } from './AdminPage';
 import { ConfirmDelete } from './ConfirmDelete';
 import { FormDialog } from './FormDialog';
 import { useAdminList } from './useAdminList';
@@ -97,78 +95,43 @@ export default function ConnectionsPage() {
   const query = useConnections(list.pattern, list.offset);
   const [editing, setEditing] = useState<Connection | null | 'new'>(null);
   const [deleting, setDeleting] = useState<Connection | null>(null);
+  const canEdit = hasPermission(session, 'CONNECTION:edit');
+  const canDelete = hasPermission(session, 'CONNECTION:delete');
 
   return (
-    <div className="page">
-      <div className="page-header">
-        <h1>Connections</h1>
-      </div>
-      <AdminToolbar search={list.search} onSearch={list.setSearch} placeholder="Search connection ids" testId="connection-search">
-        {hasPermission(session, 'CONNECTION:create') && (
-          <button type="button" className="button button-primary" data-testid="connection-add" onClick={() => setEditing('new')}>
-            Add connection
-          </button>
-        )}
-      </AdminToolbar>
-      {query.error ? (
-        <ErrorMessage error={query.error} />
-      ) : !query.data ? (
-        <Loading />
-      ) : (
-        <div className="table-card">
-          <table className="table" data-testid="connections-table">
-            <thead>
-              <tr>
-                <th>Connection id</th>
-                <th>Type</th>
-                <th>Host</th>
-                <th>Port</th>
-                <th>Login</th>
-                <th>Password</th>
-                <th>Extra</th>
-                <th className="col-actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {query.data.connections.map((connection) => (
-                <tr key={connection.connection_id} data-testid={`connection-row-${connection.connection_id}`}>
-                  <td className="mono">{connection.connection_id}</td>
-                  <td>{connection.conn_type}</td>
-                  <td>{connection.host}</td>
-                  <td>{connection.port}</td>
-                  <td>{connection.login}</td>
-                  <td className="mono">{connection.password ? MASK : ''}</td>
-                  <td className="mono cell-clip" title={connection.extra ?? undefined}>
-                    {connection.extra}
-                  </td>
-                  <td className="col-actions">
-                    {hasPermission(session, 'CONNECTION:edit') && (
-                      <button type="button" className="button button-small" data-testid={`connection-edit-${connection.connection_id}`} onClick={() => setEditing(connection)}>
-                        Edit
-                      </button>
-                    )}
-                    {hasPermission(session, 'CONNECTION:delete') && (
-                      <button type="button" className="button button-small button-danger-outline" data-testid={`connection-delete-${connection.connection_id}`} onClick={() => setDeleting(connection)}>
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {query.data.connections.length === 0 && (
-                <tr>
-                  <td colSpan={8} className="muted">
-                    No connections.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+    <AdminPage
+      title="Connections"
+      noun="connection"
+      list={list}
+      query={query}
+      searchPlaceholder="Search connection ids"
+      addLabel={hasPermission(session, 'CONNECTION:create') ? 'Add connection' : undefined}
+      onAdd={() => setEditing('new')}
+      headers={['Connection id', 'Type', 'Host', 'Port', 'Login', 'Password', 'Extra']}
+      row={(connection) => (
+        <tr key={connection.connection_id} data-testid={`connection-row-${connection.connection_id}`}>
+          <td className="mono">{connection.connection_id}</td>
+          <td>{connection.conn_type}</td>
+          <td>{connection.host}</td>
+          <td>{connection.port}</td>
+          <td>{connection.login}</td>
+          <td className="mono">{connection.password ? MASK : ''}</td>
+          <td className="mono cell-clip" title={connection.extra ?? undefined}>
+            {connection.extra}
+          </td>
+          <RowActions
+            noun="connection"
+            id={connection.connection_id}
+            onEdit={canEdit ? () => setEditing(connection) : undefined}
+            onDelete={canDelete ? () => setDeleting(connection) : undefined}
+          />
+        </tr>
       )}
-      {query.data && <Pagination offset={list.offset} limit={50} total={query.data.total_entries} onChange={list.setOffset} />}
+    >
       {editing && <ConnectionForm connection={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
-      {deleting && <ConfirmDelete what="connection" name={deleting.connection_id} remove={() => api.delete(paths.connection(deleting.connection_id))} onClose={() => setDeleting(null)} />}
-    </div>
+      {deleting && (
+        <ConfirmDelete what="connection" name={deleting.connection_id} remove={() => api.delete(paths.connection(deleting.connection_id))} onClose={() => setDeleting(null)} />
+      )}
+    </AdminPage>
   );
 }

@@ -5,10 +5,8 @@ import { paths } from '../../api/paths';
 import type { Pool } from '../../api/types';
 import { useApiMutation } from '../../api/useApiMutation';
 import { useSession } from '../../auth/SessionContext';
-import { Pagination } from '../../components/Pagination';
-import { ErrorMessage, Loading } from '../../components/QueryState';
 import { hasPermission } from '../../lib/permissions';
-import { AdminToolbar } from './AdminToolbar';
+import { AdminPage, RowActions } from './AdminPage';
 import { ConfirmDelete } from './ConfirmDelete';
 import { FormDialog } from './FormDialog';
 import { useAdminList } from './useAdminList';
@@ -67,71 +65,41 @@ export default function PoolsPage() {
   const query = usePools(list.pattern, list.offset);
   const [editing, setEditing] = useState<Pool | null | 'new'>(null);
   const [deleting, setDeleting] = useState<Pool | null>(null);
+  const canEdit = hasPermission(session, 'POOL:edit');
+  const canDelete = hasPermission(session, 'POOL:delete');
 
   return (
-    <div className="page">
-      <div className="page-header">
-        <h1>Pools</h1>
-      </div>
-      <AdminToolbar search={list.search} onSearch={list.setSearch} placeholder="Search pools" testId="pool-search">
-        {hasPermission(session, 'POOL:create') && (
-          <button type="button" className="button button-primary" data-testid="pool-add" onClick={() => setEditing('new')}>
-            Add pool
-          </button>
-        )}
-      </AdminToolbar>
-      {query.error ? (
-        <ErrorMessage error={query.error} />
-      ) : !query.data ? (
-        <Loading />
-      ) : (
-        <div className="table-card">
-          <table className="table" data-testid="pools-table">
-            <thead>
-              <tr>
-                <th>Pool</th>
-                <th>Slots</th>
-                <th>Usage</th>
-                <th>Running</th>
-                <th>Queued</th>
-                <th>Open</th>
-                <th>Description</th>
-                <th className="col-actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {query.data.pools.map((pool) => (
-                <tr key={pool.name} data-testid={`pool-row-${pool.name}`}>
-                  <td className="mono">{pool.name}</td>
-                  <td>{pool.slots}</td>
-                  <td>
-                    <SlotsBar pool={pool} />
-                  </td>
-                  <td>{pool.running_slots}</td>
-                  <td>{pool.queued_slots}</td>
-                  <td>{pool.open_slots}</td>
-                  <td className="muted">{pool.description}</td>
-                  <td className="col-actions">
-                    {hasPermission(session, 'POOL:edit') && (
-                      <button type="button" className="button button-small" data-testid={`pool-edit-${pool.name}`} onClick={() => setEditing(pool)}>
-                        Edit
-                      </button>
-                    )}
-                    {hasPermission(session, 'POOL:delete') && pool.name !== 'default_pool' && (
-                      <button type="button" className="button button-small button-danger-outline" data-testid={`pool-delete-${pool.name}`} onClick={() => setDeleting(pool)}>
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <AdminPage
+      title="Pools"
+      noun="pool"
+      list={list}
+      query={query}
+      searchPlaceholder="Search pools"
+      addLabel={hasPermission(session, 'POOL:create') ? 'Add pool' : undefined}
+      onAdd={() => setEditing('new')}
+      headers={['Pool', 'Slots', 'Usage', 'Running', 'Queued', 'Open', 'Description']}
+      row={(pool) => (
+        <tr key={pool.name} data-testid={`pool-row-${pool.name}`}>
+          <td className="mono">{pool.name}</td>
+          <td>{pool.slots}</td>
+          <td>
+            <SlotsBar pool={pool} />
+          </td>
+          <td>{pool.running_slots}</td>
+          <td>{pool.queued_slots}</td>
+          <td>{pool.open_slots}</td>
+          <td className="muted">{pool.description}</td>
+          <RowActions
+            noun="pool"
+            id={pool.name}
+            onEdit={canEdit ? () => setEditing(pool) : undefined}
+            onDelete={canDelete && pool.name !== 'default_pool' ? () => setDeleting(pool) : undefined}
+          />
+        </tr>
       )}
-      {query.data && <Pagination offset={list.offset} limit={50} total={query.data.total_entries} onChange={list.setOffset} />}
+    >
       {editing && <PoolForm pool={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
       {deleting && <ConfirmDelete what="pool" name={deleting.name} remove={() => api.delete(paths.pool(deleting.name))} onClose={() => setDeleting(null)} />}
-    </div>
+    </AdminPage>
   );
 }

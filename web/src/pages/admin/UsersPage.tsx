@@ -5,11 +5,9 @@ import { paths } from '../../api/paths';
 import type { Role, User } from '../../api/types';
 import { useApiMutation } from '../../api/useApiMutation';
 import { useSession } from '../../auth/SessionContext';
-import { Pagination } from '../../components/Pagination';
-import { ErrorMessage, Loading } from '../../components/QueryState';
 import { Time } from '../../components/Time';
 import { hasPermission } from '../../lib/permissions';
-import { AdminToolbar } from './AdminToolbar';
+import { AdminPage, RowActions } from './AdminPage';
 import { ConfirmDelete } from './ConfirmDelete';
 import { FormDialog } from './FormDialog';
 import { useAdminList } from './useAdminList';
@@ -86,19 +84,14 @@ function UserRow({ user, self }: { user: User; self: boolean }) {
       <td>
         <Time value={user.last_login} />
       </td>
-      <td className="col-actions">
+      <RowActions noun="user" id={user.username} onDelete={hasPermission(session, 'USER:delete') && !self ? () => setDeleting(true) : undefined}>
         {canEdit && (
           <button type="button" className="button button-small" data-testid={`user-active-${user.username}`} disabled={patch.isPending} onClick={() => patch.mutate({ active: !user.active })}>
             {user.active ? 'Deactivate' : 'Activate'}
           </button>
         )}
-        {hasPermission(session, 'USER:delete') && !self && (
-          <button type="button" className="button button-small button-danger-outline" data-testid={`user-delete-${user.username}`} onClick={() => setDeleting(true)}>
-            Delete
-          </button>
-        )}
         {deleting && <ConfirmDelete what="user" name={user.username} remove={() => api.delete(paths.user(user.username))} onClose={() => setDeleting(false)} />}
-      </td>
+      </RowActions>
     </tr>
   );
 }
@@ -110,45 +103,18 @@ export default function UsersPage() {
   const [creating, setCreating] = useState(false);
 
   return (
-    <div className="page">
-      <div className="page-header">
-        <h1>Users</h1>
-      </div>
-      <AdminToolbar search={list.search} onSearch={list.setSearch} placeholder="Search usernames" testId="user-search">
-        {hasPermission(session, 'USER:create') && (
-          <button type="button" className="button button-primary" data-testid="user-add" onClick={() => setCreating(true)}>
-            Add user
-          </button>
-        )}
-      </AdminToolbar>
-      {query.error ? (
-        <ErrorMessage error={query.error} />
-      ) : !query.data ? (
-        <Loading />
-      ) : (
-        <div className="table-card">
-          <table className="table" data-testid="users-table">
-            <thead>
-              <tr>
-                <th>Username</th>
-                <th>Name</th>
-                <th>Email</th>
-                <th>Role</th>
-                <th>Status</th>
-                <th>Last login</th>
-                <th className="col-actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {query.data.users.map((user) => (
-                <UserRow key={user.username} user={user} self={user.username === session?.username} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {query.data && <Pagination offset={list.offset} limit={50} total={query.data.total_entries} onChange={list.setOffset} />}
+    <AdminPage
+      title="Users"
+      noun="user"
+      list={list}
+      query={query}
+      searchPlaceholder="Search usernames"
+      addLabel={hasPermission(session, 'USER:create') ? 'Add user' : undefined}
+      onAdd={() => setCreating(true)}
+      headers={['Username', 'Name', 'Email', 'Role', 'Status', 'Last login']}
+      row={(user) => <UserRow key={user.username} user={user} self={user.username === session?.username} />}
+    >
       {creating && <NewUserForm onClose={() => setCreating(false)} />}
-    </div>
+    </AdminPage>
   );
 }

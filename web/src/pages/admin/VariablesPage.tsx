@@ -5,10 +5,8 @@ import { paths } from '../../api/paths';
 import type { Variable } from '../../api/types';
 import { useApiMutation } from '../../api/useApiMutation';
 import { useSession } from '../../auth/SessionContext';
-import { Pagination } from '../../components/Pagination';
-import { ErrorMessage, Loading } from '../../components/QueryState';
 import { hasPermission } from '../../lib/permissions';
-import { AdminToolbar } from './AdminToolbar';
+import { AdminPage, RowActions } from './AdminPage';
 import { ConfirmDelete } from './ConfirmDelete';
 import { FormDialog } from './FormDialog';
 import { useAdminList } from './useAdminList';
@@ -57,73 +55,37 @@ export default function VariablesPage() {
   const query = useVariables(list.pattern, list.offset);
   const [editing, setEditing] = useState<Variable | null | 'new'>(null);
   const [deleting, setDeleting] = useState<Variable | null>(null);
-  const canCreate = hasPermission(session, 'VARIABLE:create');
   const canEdit = hasPermission(session, 'VARIABLE:edit');
   const canDelete = hasPermission(session, 'VARIABLE:delete');
 
   return (
-    <div className="page">
-      <div className="page-header">
-        <h1>Variables</h1>
-      </div>
-      <AdminToolbar search={list.search} onSearch={list.setSearch} placeholder="Search keys" testId="variable-search">
-        {canCreate && (
-          <button type="button" className="button button-primary" data-testid="variable-add" onClick={() => setEditing('new')}>
-            Add variable
-          </button>
-        )}
-      </AdminToolbar>
-      {query.error ? (
-        <ErrorMessage error={query.error} />
-      ) : !query.data ? (
-        <Loading />
-      ) : (
-        <div className="table-card">
-          <table className="table" data-testid="variables-table">
-            <thead>
-              <tr>
-                <th>Key</th>
-                <th>Value</th>
-                <th>Description</th>
-                <th className="col-actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {query.data.variables.map((variable) => (
-                <tr key={variable.key} data-testid={`variable-row-${variable.key}`}>
-                  <td className="mono">{variable.key}</td>
-                  <td className="mono cell-clip" title={variable.value}>
-                    {variable.value}
-                  </td>
-                  <td className="muted">{variable.description}</td>
-                  <td className="col-actions">
-                    {canEdit && (
-                      <button type="button" className="button button-small" data-testid={`variable-edit-${variable.key}`} onClick={() => setEditing(variable)}>
-                        Edit
-                      </button>
-                    )}
-                    {canDelete && (
-                      <button type="button" className="button button-small button-danger-outline" data-testid={`variable-delete-${variable.key}`} onClick={() => setDeleting(variable)}>
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {query.data.variables.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="muted">
-                    No variables.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+    <AdminPage
+      title="Variables"
+      noun="variable"
+      list={list}
+      query={query}
+      searchPlaceholder="Search keys"
+      addLabel={hasPermission(session, 'VARIABLE:create') ? 'Add variable' : undefined}
+      onAdd={() => setEditing('new')}
+      headers={['Key', 'Value', 'Description']}
+      row={(variable) => (
+        <tr key={variable.key} data-testid={`variable-row-${variable.key}`}>
+          <td className="mono">{variable.key}</td>
+          <td className="mono cell-clip" title={variable.value}>
+            {variable.value}
+          </td>
+          <td className="muted">{variable.description}</td>
+          <RowActions
+            noun="variable"
+            id={variable.key}
+            onEdit={canEdit ? () => setEditing(variable) : undefined}
+            onDelete={canDelete ? () => setDeleting(variable) : undefined}
+          />
+        </tr>
       )}
-      {query.data && <Pagination offset={list.offset} limit={50} total={query.data.total_entries} onChange={list.setOffset} />}
+    >
       {editing && <VariableForm variable={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
       {deleting && <ConfirmDelete what="variable" name={deleting.key} remove={() => api.delete(paths.variable(deleting.key))} onClose={() => setDeleting(null)} />}
-    </div>
+    </AdminPage>
   );
 }
