@@ -61,7 +61,7 @@ func (s *Server) uiGetDags(w http.ResponseWriter, r *http.Request, c *call) erro
 		d := uiDagResponse{dagResponse: toDag(row, s.parsed(r, row), errs), LatestDagRuns: []dagRunSummary{}}
 		if runsLimit > 0 {
 			runs, _, err := s.st.DagRunQuery(r.Context(), &store.DagRunQueryParams{DagIDs: []string{row.DagID},
-				Page: store.Page{Limit: runsLimit, OrderBy: "-logical_date"}})
+				Page: store.Page{Limit: runsLimit, OrderBy: "-logical_date", NoCount: true}})
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,10 @@ import (
 type Page struct {
 	Limit, Offset int
 	OrderBy       string
+	// NoCount skips counting the matches, for a caller that wants the
+	// page alone (the latest runs of each DAG in a list): the total comes
+	// back as -1.
+	NoCount bool
 }
 
 // OrderByError says which order_by field is not allowed, and which are.

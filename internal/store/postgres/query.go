@@ -62,11 +62,13 @@ func queryPage[T any](ctx context.Context, s *Store, scan func(pgx.Row) (T, erro
 	args := slices.Clone(f.args)
 	q := selectQ + f.where() + " ORDER BY " + order + " LIMIT " + args.add(limitArg(page.Limit)) +
 		" OFFSET " + args.add(max(page.Offset, 0))
-	var total int
+	total := -1
 	var out []T
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY`)
-	b.Queue(countQ+f.where(), f.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+	if !page.NoCount {
+		b.Queue(countQ+f.where(), f.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+	}
 	b.Queue(q, args...).Query(func(rows pgx.Rows) error {
 		var err error
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })

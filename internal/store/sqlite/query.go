@@ -84,13 +84,15 @@ func queryPageKeys[T any](ctx context.Context, s *Store, scan func(interface{ Sc
 		return nil, 0, err
 	}
 	defer func() { _ = tx.Rollback() }()
-	var total int
-	if err := tx.QueryRowContext(ctx, countQ+f.where(), f.args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
+	total := -1
 	offset := max(page.Offset, 0)
-	if offset >= total {
-		return nil, total, nil
+	if !page.NoCount {
+		if err := tx.QueryRowContext(ctx, countQ+f.where(), f.args...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
+		if offset >= total {
+			return nil, total, nil
+		}
 	}
 	q := selectQ + f.where() + " ORDER BY " + order
 	args := f.args

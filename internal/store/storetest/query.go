@@ -174,6 +174,11 @@ func checkFilters[P any, T any, K comparable](t *testing.T, rows []T, cases []fi
 		} else {
 			equal(t, c.name+" rows of an empty second page", len(one), 0)
 		}
+		// Without the count: the same page, and -1 for the total.
+		uncounted, total, err := list(c.p, store.Page{Limit: 1, Offset: 1, NoCount: true})
+		noErr(t, c.name+" page without a count", err)
+		equal(t, c.name+" total not counted", total, -1)
+		equalSlice(t, c.name+" page without a count", pluck(uncounted, id), pluck(one, id))
 	}
 }
 
