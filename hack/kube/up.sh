@@ -236,11 +236,15 @@ start_control_plane() {
     --service-account-private-key-file="$PKI_DIR/sa.key" --root-ca-file="$PKI_DIR/ca.crt" \
     --use-service-account-credentials=true \
     --cluster-signing-cert-file="$PKI_DIR/ca.crt" --cluster-signing-key-file="$PKI_DIR/ca.key" \
-    --service-cluster-ip-range="$SERVICE_CIDR"
+    --service-cluster-ip-range="$SERVICE_CIDR" --kube-api-qps=200 --kube-api-burst=400
+  # The scheduler's client is held to 50 requests/s by default: one binding
+  # and one event per pod, so no more than 25 pods/s would ever be scheduled.
+  # A large cluster raises it the same way.
   start kube-scheduler "$KUBE_BIN/kube-scheduler" \
     --kubeconfig="$KUBECONFIG_PATH" --authentication-kubeconfig="$KUBECONFIG_PATH" \
     --authorization-kubeconfig="$KUBECONFIG_PATH" \
-    --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false
+    --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false \
+    --kube-api-qps=1000 --kube-api-burst=2000
   wait_until kube-controller-manager 60 "kube-controller-manager is healthy" curl -skf "https://127.0.0.1:$KCM_PORT/healthz"
   wait_until kube-scheduler 60 "kube-scheduler is healthy" curl -skf "https://127.0.0.1:$SCHEDULER_PORT/healthz"
   wait_until kube-controller-manager 60 "the default ServiceAccount exists" \
