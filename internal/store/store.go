@@ -108,6 +108,11 @@ type Store interface {
 
 	XComGet(ctx context.Context, runID int64, taskID string, mapIndex int, key string) (*XCom, error)
 	XComList(ctx context.Context, runID int64) ([]*XCom, error)
+	// XComPush stores a value a try pushed while it runs, under its key,
+	// replacing one there. Only while the task instance is queued or
+	// running in that very try: otherwise it writes nothing and returns
+	// false.
+	XComPush(ctx context.Context, p *XComPushParams) (bool, error)
 
 	VariableGet(ctx context.Context, key string) (*Variable, error)
 	VariableSet(ctx context.Context, v *Variable) error

@@ -277,6 +277,16 @@ type XCom struct {
 	Timestamp time.Time
 }
 
+// XComPushParams is a value one try of a task instance pushes.
+type XComPushParams struct {
+	RunPK     int64
+	TaskID    string
+	MapIndex  int
+	TryNumber int
+	Key       string
+	Value     json.RawMessage
+}
+
 // Variable is a key and a value that templates read as var.value.key.
 type Variable struct {
 	Key         string

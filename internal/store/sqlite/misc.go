@@ -21,6 +21,20 @@ func (s *Store) XComGet(ctx context.Context, runID int64, taskID string, mapInde
 	return &x, nil
 }
 
+// XComPush stores a value a queued or running try pushed.
+func (s *Store) XComPush(ctx context.Context, p *store.XComPushParams) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `INSERT OR REPLACE INTO xcom (dag_run_id, task_id, map_index, key, value, timestamp)
+		SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM task_instance WHERE dag_run_id = ? AND task_id = ?
+			AND map_index = ? AND try_number = ? AND state IN ('queued', 'running'))`,
+		p.RunPK, p.TaskID, p.MapIndex, p.Key, string(p.Value), fmtTime(nowUTC()),
+		p.RunPK, p.TaskID, p.MapIndex, p.TryNumber)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // XComList returns the XCom entries of a run.
 func (s *Store) XComList(ctx context.Context, runID int64) ([]*store.XCom, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT r.dag_id, r.run_id, x.task_id, x.map_index, x.key, x.value, x.timestamp

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -86,6 +87,45 @@ func exerciseXCom(t *testing.T, open Opener) {
 		xs, err = s.XComList(ctx, r.ID)
 		noErr(t, "XComList", err)
 		equal(t, "xcoms after replace", len(xs), len(values))
+	})
+
+	t.Run("Push", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		v := syncDag(t, s, "etl")
+		r := createRun(t, s, v, "r1", day(1), task("a"), task("b"))
+		push := func(try int, key, value string) bool {
+			t.Helper()
+			ok, err := s.XComPush(ctx, &store.XComPushParams{RunPK: r.ID, TaskID: "a", MapIndex: -1, TryNumber: try,
+				Key: key, Value: json.RawMessage(value)})
+			noErr(t, "XComPush", err)
+			return ok
+		}
+		// Not yet queued: nothing is written.
+		equal(t, "pushed before the try is queued", push(1, "return_value", `1`), false)
+		mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, State: dag.TaskQueued, TryDelta: 1})
+		equal(t, "pushed by the queued try", push(1, "return_value", `{"n": 1}`), true)
+		mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, Try: 1, State: dag.TaskRunning})
+		big := `{"blob": "` + strings.Repeat("x", 64<<10) + `"}`
+		equal(t, "pushed by the running try", push(1, "return_value", big), true)
+		equal(t, "pushed under another key", push(1, "rows", `42`), true)
+		equal(t, "pushed by another try", push(2, "return_value", `"stale"`), false)
+
+		x, err := s.XComGet(ctx, r.ID, "a", -1, "return_value")
+		noErr(t, "XComGet", err)
+		equalJSON(t, "pushed value", x.Value, json.RawMessage(big))
+		recent(t, "timestamp", x.Timestamp)
+		x, err = s.XComGet(ctx, r.ID, "a", -1, "rows")
+		noErr(t, "XComGet rows", err)
+		equalJSON(t, "rows", x.Value, json.RawMessage(`42`))
+		_, err = s.XComGet(ctx, r.ID, "b", -1, "return_value")
+		wantNotFound(t, "XComGet of the task that pushed nothing", err)
+
+		// The try's success without a value of its own keeps the pushed one.
+		mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, Try: 1, State: dag.TaskSuccess})
+		equal(t, "pushed after the try ended", push(1, "return_value", `"late"`), false)
+		x, err = s.XComGet(ctx, r.ID, "a", -1, "return_value")
+		noErr(t, "XComGet after success", err)
+		equalJSON(t, "value after success", x.Value, json.RawMessage(big))
 	})
 }
 
