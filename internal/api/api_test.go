@@ -126,6 +126,16 @@ func (r *response) json() map[string]any {
 // against both documents.
 func (e *env) do(method, path, role string, body any) *response {
 	e.t.Helper()
+	token := ""
+	if role != "" {
+		token = e.tokens[role]
+	}
+	return e.doToken(method, path, token, body)
+}
+
+// doToken is do with a bearer token of any kind ("" for none).
+func (e *env) doToken(method, path, token string, body any) *response {
+	e.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		switch b := body.(type) {
@@ -142,8 +152,8 @@ func (e *env) do(method, path, role string, body any) *response {
 	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+e.tokens[role])
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	rec := httptest.NewRecorder()
 	e.srv.ServeHTTP(rec, req)

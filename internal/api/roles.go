@@ -44,4 +44,7 @@ const (
 	// permAuthenticated marks the operations any signed-in user may call,
 	// whatever the role.
 	permAuthenticated = "authenticated"
+	// permTask marks the operations a running try calls with its task
+	// token; no user, whatever the role, may call them.
+	permTask = "task"
 )

@@ -72,5 +72,7 @@ func (s *Server) handlers() map[string]handler {
 		"patch_dags":       s.patchDags,
 		"get_dag_stats":    s.getDagStats,
 		"get_jobs":         s.getJobs,
+
+		"set_xcom": s.setXCom,
 	}
 }

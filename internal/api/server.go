@@ -20,6 +20,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/logstore"
 	"github.com/updraft-dev/updraft/internal/scheduler"
 	"github.com/updraft-dev/updraft/internal/secret"
@@ -82,6 +83,8 @@ type call struct {
 	op        *operation
 	user      *store.User
 	principal *principal
+	// try is the try a task token names, on the operations made for tries.
+	try *executor.TryKey
 	// body is the request body, already checked against the document.
 	body []byte
 }
@@ -193,7 +196,15 @@ func (s *Server) wrap(op *operation, h handler) http.Handler {
 			}
 		}()
 		c := &call{op: op}
-		if op.Permission != permPublic {
+		if op.Permission == permTask {
+			key, err := s.authenticateTask(r)
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				writeError(w, r, s.log, err)
+				return
+			}
+			c.try = &key
+		} else if op.Permission != permPublic {
 			p, err := s.authenticate(r)
 			if err != nil {
 				w.Header().Set("WWW-Authenticate", "Bearer")
