@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,9 @@ func (a *app) execCommand() *cobra.Command {
 		Short: "Run a task's command inside its pod, keeping its exit code and passing on its XCom value",
 		Long: "Runs COMMAND with UPDRAFT_XCOM_FILE set, exits with its exit code (128+N when signal N ended it),\n" +
 			"and writes the JSON value the command left in UPDRAFT_XCOM_FILE to the container's termination\n" +
-			"message, where the Kubernetes executor reads it. SIGTERM is passed on to the command's process group.",
+			"message, where the Kubernetes executor reads it; a value larger than a termination message holds is\n" +
+			"sent to the API named by UPDRAFT_API_URL with UPDRAFT_TASK_TOKEN. SIGTERM is passed on to the\n" +
+			"command's process group.",
 		Args: cobra.ArbitraryArgs,
 		// Nothing of updraft's configuration is needed, nor may be present.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
@@ -25,10 +28,20 @@ func (a *app) execCommand() *cobra.Command {
 			if xcomFile == "" {
 				xcomFile = lookupEnv(a.environ, podexec.EnvXComFile)
 			}
-			code := podexec.Run(cmd.Context(), podexec.Config{
+			cfg := podexec.Config{
 				Argv: args, XComFile: xcomFile, TerminationLog: termLog, Env: a.environ,
 				Stdin: os.Stdin, Stdout: a.out, Stderr: a.errOut,
-			})
+			}
+			// The executor names the API when kubernetes_api_url is set:
+			// larger return values go there.
+			pusher, err := podexec.PusherFromEnv(a.environ)
+			if err != nil {
+				fmt.Fprintln(a.errOut, "updraft exec:", err)
+			}
+			if pusher != nil {
+				cfg.Push = pusher.Push
+			}
+			code := podexec.Run(cmd.Context(), cfg)
 			if code != 0 {
 				return &exitError{code: code}
 			}

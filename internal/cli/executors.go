@@ -11,6 +11,7 @@ import (
 	"github.com/updraft-dev/updraft/internal/executor/kubernetes"
 	"github.com/updraft-dev/updraft/internal/logstore"
 	"github.com/updraft-dev/updraft/internal/store"
+	"github.com/updraft-dev/updraft/internal/tasktoken"
 )
 
 // executors builds the executors the configuration names.
@@ -51,7 +52,7 @@ func (a *app) kubernetesExecutor(ctx context.Context, st store.Store) (*kubernet
 	for name, p := range a.cfg.KubernetesResourceProfiles {
 		profiles[name] = kubernetes.Profile{Requests: p.Requests, Limits: p.Limits}
 	}
-	return kubernetes.New(ctx, kubernetes.Config{
+	cfg := kubernetes.Config{
 		Kubeconfig:      a.cfg.KubernetesKubeconfig,
 		Context:         a.cfg.KubernetesContext,
 		QPS:             float32(a.cfg.KubernetesQPS),
@@ -68,7 +69,16 @@ func (a *app) kubernetesExecutor(ctx context.Context, st store.Store) (*kubernet
 		Logs:            logstore.FileStore{Dir: a.cfg.LogDir()},
 		Logger:          a.log,
 		Now:             time.Now,
-	})
+	}
+	if a.cfg.KubernetesAPIURL != "" {
+		// The API server checks task tokens with the same secret key.
+		key, err := a.secretKey()
+		if err != nil {
+			return nil, err
+		}
+		cfg.APIURL, cfg.TaskToken = a.cfg.KubernetesAPIURL, tasktoken.Issuer{Secret: key}.Issue
+	}
+	return kubernetes.New(ctx, cfg)
 }
 
 // tryRunning tells whether the store has a try queued or running: the pod

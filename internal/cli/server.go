@@ -70,6 +70,8 @@ func (a *app) serveAPI(ctx context.Context, st store.Store, ln net.Listener, wak
 	mux := http.NewServeMux()
 	mux.Handle("/api/", srv)
 	mux.Handle("/auth/", srv)
+	// What tries in pods call with their task tokens (set_xcom).
+	mux.Handle("/execution/", srv)
 	mux.Handle("/", app)
 	// Bodies are small (api_max_body_bytes): a client that trickles one
 	// is cut off rather than holding a connection.

@@ -103,6 +103,10 @@ type Config struct {
 	// KubernetesQPS and KubernetesBurst pace the client's requests.
 	KubernetesQPS   int `yaml:"kubernetes_qps"`
 	KubernetesBurst int `yaml:"kubernetes_burst"`
+	// KubernetesAPIURL is updraft's API as pods reach it (a Service's URL).
+	// Pods then get it with a token naming their try, and send return
+	// values too large for a termination message (4 KiB) there.
+	KubernetesAPIURL string `yaml:"kubernetes_api_url"`
 	// KubernetesResourceProfiles are the named requests and limits tasks
 	// pick with `resources: NAME` (in the file only).
 	KubernetesResourceProfiles map[string]ResourceProfile `yaml:"kubernetes_resource_profiles"`
@@ -292,6 +296,11 @@ func (c *Config) Validate() error {
 		"kubernetes_burst": c.KubernetesBurst} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s: must be at least 1, got %d", name, n))
+		}
+	}
+	if c.KubernetesAPIURL != "" {
+		if u, err := url.Parse(c.KubernetesAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("kubernetes_api_url: must be an http or https URL with a host, got %q", c.KubernetesAPIURL))
 		}
 	}
 	if c.KubernetesStartupTimeout <= 0 {

@@ -138,9 +138,14 @@ func TestExecutors(t *testing.T) {
 	if c.KubernetesResourceProfiles["huge"].Limits["memory"] != "16Gi" || c.Validate() != nil {
 		t.Errorf("profiles %v, validate %v", c.KubernetesResourceProfiles, c.Validate())
 	}
-	c.Executor, c.KubernetesOnFinishAction, c.KubernetesQPS = "local,celery", "shred_pod", 0
+	c.KubernetesAPIURL = "http://updraft.updraft.svc:8080"
+	if err := c.Validate(); err != nil {
+		t.Errorf("kubernetes_api_url %s: %v", c.KubernetesAPIURL, err)
+	}
+	c.Executor, c.KubernetesOnFinishAction, c.KubernetesQPS, c.KubernetesAPIURL = "local,celery", "shred_pod", 0, "updraft:8080"
 	err := c.Validate()
-	for _, want := range []string{`unknown executor "celery"`, "kubernetes_on_finish_action", "kubernetes_qps"} {
+	for _, want := range []string{`unknown executor "celery"`, "kubernetes_on_finish_action", "kubernetes_qps",
+		`kubernetes_api_url: must be an http or https URL with a host, got "updraft:8080"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate error should say %s, got %v", want, err)
 		}

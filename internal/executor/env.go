@@ -15,6 +15,10 @@ const (
 	EnvMapIndex  = "UPDRAFT_MAP_INDEX"
 	// EnvXComFile names the file a try writes its return value to.
 	EnvXComFile = "UPDRAFT_XCOM_FILE"
+	// EnvAPIURL and EnvTaskToken tell a try in a pod where updraft's API
+	// is and give it the token that names the try there (set_xcom).
+	EnvAPIURL    = "UPDRAFT_API_URL"
+	EnvTaskToken = "UPDRAFT_TASK_TOKEN"
 
 	envAirflowDagID       = "AIRFLOW_CTX_DAG_ID"
 	envAirflowTaskID      = "AIRFLOW_CTX_TASK_ID"
@@ -26,7 +30,7 @@ const (
 
 var identityVars = map[string]bool{
 	EnvDagID: true, EnvRunID: true, EnvTaskID: true, EnvTryNumber: true, EnvMapIndex: true,
-	EnvXComFile: true, envAirflowDagID: true, envAirflowTaskID: true, envAirflowDagRunID: true,
+	EnvXComFile: true, EnvAPIURL: true, EnvTaskToken: true, envAirflowDagID: true, envAirflowTaskID: true, envAirflowDagRunID: true,
 	envAirflowTryNumber: true, envAirflowLogicalDate: true, envAirflowDagOwner: true,
 }
 

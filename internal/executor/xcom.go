@@ -11,6 +11,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// MaxXComBytes is the largest return value a try may hand back by default,
+// as the API's default body limit: the value is stored in the database.
+const MaxXComBytes = 1 << 20
+
 // ReadXCom returns the JSON value in the file at path, nil when there is no
 // such file.
 func ReadXCom(path string, limit int) ([]byte, error) {

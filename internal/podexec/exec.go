@@ -37,8 +37,11 @@ const (
 // return value, or why the try failed when the command's exit code does
 // not say it.
 type Message struct {
-	XCom  json.RawMessage `json:"xcom,omitempty"`
-	Error string          `json:"error,omitempty"`
+	XCom json.RawMessage `json:"xcom,omitempty"`
+	// XComStored says the value was too large for the message and is in
+	// the database already, sent through the API.
+	XComStored bool   `json:"xcom_stored,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // ParseMessage reads a termination message; an empty one is a try without
@@ -68,6 +71,11 @@ type Config struct {
 	TerminationLog string
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Push sends a return value larger than a termination message holds
+	// to updraft's API; without it such a value fails the try.
+	Push func(ctx context.Context, value []byte) error
+	// MaxXCom is the largest return value; executor.MaxXComBytes when 0.
+	MaxXCom int
 }
 
 // Exit codes of failures that are updraft exec's own, as a shell gives
@@ -141,12 +149,31 @@ func Run(ctx context.Context, cfg Config) int {
 		writeMessage(cfg, Message{})
 		return code
 	}
-	limit := MaxMessage - len(`{"xcom":}`)
-	xcom, err := executor.ReadXCom(cfg.XComFile, limit)
-	if err != nil {
-		return fail(cfg, 1, "invalid XCom in %s: %v (a termination message holds at most %d bytes)", EnvXComFile, err, MaxMessage)
+	maxXCom := cfg.MaxXCom
+	if maxXCom <= 0 {
+		maxXCom = executor.MaxXComBytes
 	}
-	writeMessage(cfg, Message{XCom: xcom})
+	xcom, err := executor.ReadXCom(cfg.XComFile, maxXCom)
+	if err != nil {
+		return fail(cfg, 1, "invalid XCom in %s: %v", EnvXComFile, err)
+	}
+	if fits := MaxMessage - len(`{"xcom":}`); len(xcom) <= fits {
+		writeMessage(cfg, Message{XCom: xcom})
+		return 0
+	}
+	// Too large for the termination message: through the API, which
+	// stores it before the try can be seen to end.
+	if cfg.Push == nil {
+		return fail(cfg, 1, "the XCom value in %s is %d bytes, more than a termination message holds (%d); "+
+			"the executor's kubernetes_api_url lets pods send larger values to the API", EnvXComFile, len(xcom), MaxMessage)
+	}
+	if err := cfg.Push(ctx, xcom); err != nil {
+		return fail(cfg, 1, "cannot send the XCom value (%d bytes) to the API: %v", len(xcom), err)
+	}
+	if cfg.Stderr != nil {
+		fmt.Fprintf(cfg.Stderr, "updraft exec: XCom value of %d bytes sent to the API\n", len(xcom))
+	}
+	writeMessage(cfg, Message{XComStored: true})
 	return 0
 }
 

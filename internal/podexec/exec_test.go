@@ -20,10 +20,19 @@ type result struct {
 
 func run(t *testing.T, ctx context.Context, argv ...string) result {
 	t.Helper()
+	return runWith(t, ctx, nil, argv...)
+}
+
+// runWith runs argv with the configuration edit makes.
+func runWith(t *testing.T, ctx context.Context, edit func(*Config), argv ...string) result {
+	t.Helper()
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	cfg := Config{Argv: argv, XComFile: filepath.Join(dir, "xcom.json"), TerminationLog: filepath.Join(dir, "termination-log"),
 		Env: []string{"PATH=" + os.Getenv("PATH")}, Stdout: &out, Stderr: &errOut}
+	if edit != nil {
+		edit(&cfg)
+	}
 	code := Run(ctx, cfg)
 	raw, err := os.ReadFile(cfg.TerminationLog)
 	if err != nil {
@@ -56,7 +65,7 @@ func TestExitCodesAndXCom(t *testing.T) {
 		{name: "ended by a signal", argv: []string{"sh", "-c", "kill -KILL $$"}, code: 137},
 		{name: "invalid value", argv: []string{"sh", "-c", `echo 'not json' > "$UPDRAFT_XCOM_FILE"`}, code: 1, errHas: "invalid XCom"},
 		{name: "value too large for a termination message", argv: []string{"sh", "-c",
-			`printf '"%s"' "$(head -c 5000 /dev/zero | tr '\0' a)" > "$UPDRAFT_XCOM_FILE"`}, code: 1, errHas: "at most 4096 bytes"},
+			`printf '"%s"' "$(head -c 5000 /dev/zero | tr '\0' a)" > "$UPDRAFT_XCOM_FILE"`}, code: 1, errHas: "5002 bytes, more than a termination message holds (4096)"},
 		{name: "no command", argv: nil, code: 126, errHas: "no command"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

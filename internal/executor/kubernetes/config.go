@@ -85,6 +85,14 @@ type Config struct {
 	// cancelled or timed out; 30 s by default.
 	DeleteGrace time.Duration
 
+	// APIURL is updraft's API as pods reach it (kubernetes_api_url). With
+	// TaskToken, each pod is given the URL and a token naming its try, so
+	// `updraft exec` can send a return value too large for the pod's
+	// termination message (4 KiB) to the API. Without them such a value
+	// fails the try, saying so.
+	APIURL    string
+	TaskToken func(executor.TryKey) (string, error)
+
 	// TryRunning tells whether the database still has a try queued or
 	// running. Recover deletes the pods of tries that it says are not: a
 	// try settled while no scheduler watched. Without it, such pods are
@@ -150,6 +158,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if !slices.Contains([]string{"delete_pod", "delete_succeeded_pod", "keep_pod"}, c.OnFinishAction) {
 		return c, fmt.Errorf("kubernetes: unknown on_finish_action %q; use delete_pod, delete_succeeded_pod or keep_pod", c.OnFinishAction)
+	}
+	if c.APIURL != "" && c.TaskToken == nil {
+		return c, fmt.Errorf("kubernetes: an API URL for pods needs a task token issuer")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

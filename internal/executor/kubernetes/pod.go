@@ -278,6 +278,14 @@ func (c *Config) baseContainer(req *executor.Request, p dag.Pod) (corev1.Contain
 		ctr.Command = []string{toolsBinary, "exec", "--"}
 		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: toolsVolume, MountPath: toolsDir})
 		ctr.Env = append(ctr.Env, corev1.EnvVar{Name: podexec.EnvXComFile, Value: xcomFile})
+		if c.APIURL != "" {
+			token, err := c.TaskToken(k)
+			if err != nil {
+				return ctr, fmt.Errorf("task %s: task token: %w", k.TaskID, err)
+			}
+			ctr.Env = append(ctr.Env, corev1.EnvVar{Name: executor.EnvAPIURL, Value: c.APIURL},
+				corev1.EnvVar{Name: executor.EnvTaskToken, Value: token})
+		}
 	} else {
 		// Without the wrapper the argv is the container's command itself,
 		// and no XCom comes back.

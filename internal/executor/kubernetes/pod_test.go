@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/spec"
 )
@@ -81,5 +83,43 @@ func TestGoldenPods(t *testing.T) {
 				t.Errorf("%s differs (run with -update to accept):\n%s", golden, out.String())
 			}
 		})
+	}
+}
+
+// With an API URL, the task's container gets it and a token naming its
+// try; a task's own env cannot replace either.
+func TestPodGetsAPIAndTaskToken(t *testing.T) {
+	cfg, err := Config{Image: "busybox", UpdraftImage: "updraft", APIURL: "http://updraft.updraft.svc:8080",
+		TaskToken: func(k executor.TryKey) (string, error) {
+			if k.TaskID == "broken" {
+				return "", errors.New("no secret key")
+			}
+			return "token-for-" + k.String(), nil
+		}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &executor.Request{Key: executor.TryKey{DagID: "etl", RunID: "r1", TaskID: "load", MapIndex: -1, TryNumber: 2},
+		Argv: []string{"true"}, Task: &dag.Task{ID: "load"}, Env: []string{"UPDRAFT_TASK_TOKEN=forged", "UPDRAFT_API_URL=http://evil"}}
+	pod, err := cfg.renderPod(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string][]string{}
+	for _, e := range pod.Spec.Containers[0].Env {
+		env[e.Name] = append(env[e.Name], e.Value)
+	}
+	if got := env[executor.EnvAPIURL]; len(got) != 1 || got[0] != "http://updraft.updraft.svc:8080" {
+		t.Errorf("%s = %q", executor.EnvAPIURL, got)
+	}
+	if got := env[executor.EnvTaskToken]; len(got) != 1 || got[0] != "token-for-etl/r1/load/2" {
+		t.Errorf("%s = %q", executor.EnvTaskToken, got)
+	}
+	req.Key.TaskID, req.Task.ID = "broken", "broken"
+	if _, err := cfg.renderPod(req); err == nil || !strings.Contains(err.Error(), "task broken: task token: no secret key") {
+		t.Errorf("a token that cannot be made: %v", err)
+	}
+	if _, err := (Config{APIURL: "http://x"}).withDefaults(); err == nil {
+		t.Error("an API URL without a token issuer was accepted")
 	}
 }

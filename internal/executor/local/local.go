@@ -58,7 +58,7 @@ type Config struct {
 const (
 	DefaultParallelism = 32
 	DefaultKillGrace   = 10 * time.Second
-	DefaultMaxXComSize = 1 << 20
+	DefaultMaxXComSize = executor.MaxXComBytes
 )
 
 // Errors Submit returns; the scheduler tests them with errors.Is.
