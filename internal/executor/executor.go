@@ -76,6 +76,9 @@ type RunningTry struct {
 	Key      TryKey
 	PID      int
 	Hostname string
+	// Task is the task as its run's DAG version defines it, when that
+	// version still parses: where its pod runs, for one.
+	Task *dag.Task
 }
 
 // Executor runs task tries. Submit must not block on the try itself: it

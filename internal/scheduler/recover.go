@@ -25,12 +25,21 @@ func (s *Scheduler) recover(ctx context.Context) error {
 		return err
 	}
 	byExecutor := map[string][]executor.RunningTry{}
+	dags := map[int64]*dag.DAG{} // by run
 	for _, ti := range tis {
 		if s.cfg.OnlyRun != 0 && ti.RunPK != s.cfg.OnlyRun {
 			continue
 		}
 		name := s.executorName(ti.Executor)
-		byExecutor[name] = append(byExecutor[name], executor.RunningTry{Key: tryKey(ti), PID: ti.PID, Hostname: ti.Hostname})
+		d, ok := dags[ti.RunPK]
+		if !ok {
+			if d, err = s.dagOfRun(ctx, ti.RunPK); err != nil {
+				return err
+			}
+			dags[ti.RunPK] = d
+		}
+		task := taskOf(d, ti.TaskID)
+		byExecutor[name] = append(byExecutor[name], executor.RunningTry{Key: tryKey(ti), PID: ti.PID, Hostname: ti.Hostname, Task: task})
 	}
 	adopted := map[executor.TryKey]bool{}
 	for name, tries := range byExecutor {
@@ -142,4 +151,17 @@ func (s *Scheduler) requeueUnsubmitted(ctx context.Context) error {
 	}
 	_, err = s.st.TaskInstanceApply(ctx, changes)
 	return err
+}
+
+// dagOfRun is the DAG version a run uses; nil when it no longer parses.
+func (s *Scheduler) dagOfRun(ctx context.Context, runPK int64) (*dag.DAG, error) {
+	r, err := s.st.DagRunGetByID(ctx, runPK)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.runDAG(ctx, r)
+	if errors.Is(err, errRunFailed) {
+		return nil, nil
+	}
+	return d, err
 }

@@ -185,17 +185,22 @@ kubernetes_startup_timeout: 30s
 }
 
 // A scheduler killed with SIGKILL while a pod task runs leaves the pod
-// running; started again, it adopts the pod instead of starting the try
-// anew, and the run goes on to its end with one pod for the try.
+// running; started again, it adopts the pod (in the task's own namespace)
+// instead of starting the try anew, and the run goes on to its end with one
+// pod for the try.
 func TestKubernetesSchedulerKilledAdoptsItsPods(t *testing.T) {
 	t.Parallel()
-	client, ns, config := kubeSetup(t)
+	client, _, config := kubeSetup(t)
+	// long's pod runs in a namespace of its own, which the restarted
+	// scheduler learns from the task.
+	longNS := kubeNamespace(t, client)
 	e := newEnv(t, map[string]string{"slow.yaml": `dag_id: slow
 schedule: null
 default_args:
   on_finish_action: keep_pod
 tasks:
   long:
+    namespace: ` + longNS + `
     annotations: {sim.kwok/run-duration: 8s}
     command: [sh, -c, "sleep 8"]
   after:
@@ -208,7 +213,7 @@ tasks:
 		t.Fatalf("trigger: %d %s %s", code, out, errOut)
 	}
 	longPods := func() []corev1.Pod {
-		list, err := client.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "updraft.dev/task-id=long"})
+		list, err := client.CoreV1().Pods(longNS).List(t.Context(), metav1.ListOptions{LabelSelector: "updraft.dev/task-id=long"})
 		if err != nil {
 			t.Fatal(err)
 		}

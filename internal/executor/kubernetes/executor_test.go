@@ -291,7 +291,11 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 	elsewhere := request("elsewhere", 1, map[string]string{"sim.kwok/run-duration": "1h"})
 	slow := request("slow", 1, map[string]string{"sim.kwok/run-duration": "1h"})
 	slow.Timeout = 4 * time.Second
-	for _, r := range []*executor.Request{running, stray, elsewhere, slow} {
+	// A task whose pods run in a namespace of their own.
+	otherNS, _ := testNamespace(t, te.rc)
+	away := request("away", 1, map[string]string{"sim.kwok/run-duration": "3s"})
+	away.Task.Pod.Namespace = otherNS
+	for _, r := range []*executor.Request{running, stray, elsewhere, slow, away} {
 		if err := first.Submit(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}
@@ -309,13 +313,14 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 	second := te.executor(func(c *Config) {
 		c.TryRunning = func(_ context.Context, k executor.TryKey) (bool, error) { return k.TaskID != "stray", nil }
 	})
-	adopted, err := second.Recover(t.Context(), []executor.RunningTry{{Key: running.Key}, {Key: slow.Key}})
+	adopted, err := second.Recover(t.Context(), []executor.RunningTry{{Key: running.Key}, {Key: slow.Key},
+		{Key: away.Key, Task: away.Task}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.SortFunc(adopted, func(a, b executor.TryKey) int { return strings.Compare(a.TaskID, b.TaskID) })
-	if !slices.Equal(adopted, []executor.TryKey{running.Key, slow.Key}) {
-		t.Fatalf("adopted %v, want %v and %v", adopted, running.Key, slow.Key)
+	if !slices.Equal(adopted, []executor.TryKey{away.Key, running.Key, slow.Key}) {
+		t.Fatalf("adopted %v, want %v, %v and %v", adopted, away.Key, running.Key, slow.Key)
 	}
 	if err := second.Submit(t.Context(), running); err == nil {
 		t.Error("a second Submit of an adopted try was accepted")
@@ -323,6 +328,9 @@ func TestRecoverAdoptsRunningPods(t *testing.T) {
 	ev := waitEvent(t, second, running.Key, executor.Finished, 30*time.Second)
 	if ev.State != dag.TaskSuccess {
 		t.Errorf("adopted try: %s %q", ev.State, ev.Reason)
+	}
+	if ev := waitEvent(t, second, away.Key, executor.Finished, 30*time.Second); ev.State != dag.TaskSuccess {
+		t.Errorf("adopted try in namespace %s: %s %q", otherNS, ev.State, ev.Reason)
 	}
 	// The adopted try keeps its execution timeout, counted from its start.
 	ev = waitEvent(t, second, slow.Key, executor.Finished, 30*time.Second)

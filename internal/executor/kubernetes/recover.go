@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,20 +17,29 @@ import (
 // restarted scheduler follows them instead of starting them again. Pods of
 // this deployment whose try the database no longer has queued or running
 // (Config.TryRunning) are deleted: their tries were settled while nobody
-// watched. Pods of tries another scheduler follows are left alone. Only the
-// default namespace's pods are looked at.
+// watched. Pods of tries another scheduler follows are left alone. The
+// pods looked at are those of the default namespace and of the namespaces
+// the tries' tasks name: the executor lists nothing cluster-wide.
 func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]executor.TryKey, error) {
-	w, err := e.watchNamespace(ctx, e.cfg.Namespace)
-	if err != nil {
-		return nil, err
-	}
 	running := map[executor.TryKey]bool{}
+	namespaces := []string{e.cfg.Namespace}
 	for _, rt := range tries {
 		running[rt.Key] = true
+		if rt.Task != nil && rt.Task.Pod.Namespace != "" && !slices.Contains(namespaces, rt.Task.Pod.Namespace) {
+			namespaces = append(namespaces, rt.Task.Pod.Namespace)
+		}
 	}
-	pods, err := w.lister.Pods(e.cfg.Namespace).List(labels.Everything())
-	if err != nil {
-		return nil, err
+	var pods []*corev1.Pod
+	for _, ns := range namespaces {
+		w, err := e.watchNamespace(ctx, ns)
+		if err != nil {
+			return nil, err
+		}
+		list, err := w.lister.Pods(ns).List(labels.Everything())
+		if err != nil {
+			return nil, err
+		}
+		pods = append(pods, list...)
 	}
 	var adopted []executor.TryKey
 	var follow []*corev1.Pod
