@@ -193,6 +193,10 @@ func TestTriesBecomePods(t *testing.T) {
 		if err != nil || !strings.Contains(string(log), "created") || !strings.Contains(string(log), "running on node kwok-node-") {
 			t.Errorf("%s: log %q (%v)", r.Key.TaskID, log, err)
 		}
+		// The container's own output, as KWOK serves it, was copied in.
+		if !strings.Contains(string(log), "(kwok) simulated pod") {
+			t.Errorf("%s: the container's log was not copied: %q", r.Key.TaskID, log)
+		}
 	}
 	// delete_pod, the default: the pods go once their tries end.
 	waitFor(t, "the pods to be deleted", 30*time.Second, func() bool {
