@@ -265,7 +265,7 @@ func runKubeBaseline(ctx context.Context, kubeconfig string, n int) (*result, er
 			return err
 		}
 		_, err = io.Copy(io.Discard, logs)
-		logs.Close()
+		_ = logs.Close()
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ const (
 	// EnvAPIURL and EnvTaskToken tell a try in a pod where updraft's API
 	// is and give it the token that names the try there (set_xcom).
 	EnvAPIURL    = "UPDRAFT_API_URL"
-	EnvTaskToken = "UPDRAFT_TASK_TOKEN"
+	EnvTaskToken = "UPDRAFT_TASK_TOKEN" //nolint:gosec // the name of a variable, not a credential
 
 	envAirflowDagID       = "AIRFLOW_CTX_DAG_ID"
 	envAirflowTaskID      = "AIRFLOW_CTX_TASK_ID"
