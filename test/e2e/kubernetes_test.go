@@ -54,6 +54,16 @@ func testKubeconfig(t *testing.T) string {
 	return kubeconfig
 }
 
+// kubeClient is an admin client of the test cluster.
+func kubeClient(t *testing.T) kubernetes.Interface {
+	t.Helper()
+	rc, err := clientcmd.BuildConfigFromFlags("", testKubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kubernetes.NewForConfigOrDie(rc)
+}
+
 // kubeNamespace makes a namespace ready for pods and deletes it afterwards.
 func kubeNamespace(t *testing.T, client kubernetes.Interface) string {
 	t.Helper()
@@ -157,21 +167,30 @@ tasks:
 // that runs pod tasks there on KWOK's nodes.
 func kubeSetup(t *testing.T) (kubernetes.Interface, string, string) {
 	t.Helper()
+	return kubeSetupOn(t, "kwok", "")
+}
+
+// kubeSetupOn is kubeSetup for the nodes of a kind: "kwok", or "real" for
+// the real node, where the task's container is busybox. extraConfig is
+// added to the configuration.
+func kubeSetupOn(t *testing.T, nodeKind, extraConfig string) (kubernetes.Interface, string, string) {
+	t.Helper()
 	kc := testKubeconfig(t)
-	rc, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := kubernetes.NewForConfigOrDie(rc)
+	client := kubeClient(t)
 	ns := kubeNamespace(t, client)
 	dir := t.TempDir()
 	template := filepath.Join(dir, "pod-template.yaml")
-	writeText(t, template, `apiVersion: v1
+	pod := `apiVersion: v1
 kind: Pod
 spec:
-  nodeSelector: {updraft.dev/node-kind: kwok}
+  nodeSelector: {updraft.dev/node-kind: ` + nodeKind + `}
   tolerations: [{key: updraft.dev/node-kind, operator: Exists, effect: NoSchedule}]
-`)
+`
+	if nodeKind == "real" {
+		// The images hack/kube/up.sh --real-node imported; there is no registry.
+		pod += "  containers: [{name: base, image: updraft.local/busybox:1, imagePullPolicy: Never}]\n"
+	}
+	writeText(t, template, pod)
 	config := filepath.Join(dir, "updraft.yaml")
 	writeText(t, config, fmt.Sprintf(`executor: kubernetes,local
 kubernetes_kubeconfig: %s
@@ -179,8 +198,8 @@ kubernetes_namespace: %s
 kubernetes_image: updraft.local/busybox:1
 kubernetes_updraft_image: updraft.local/updraft:dev
 kubernetes_pod_template_file: %s
-kubernetes_startup_timeout: 30s
-`, kc, ns, template))
+kubernetes_startup_timeout: 2m
+%s`, kc, ns, template, extraConfig))
 	return client, ns, config
 }
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -19,8 +18,7 @@ import (
 // and the API serves it as any XCom.
 func TestKubernetesLargeXComThroughTheAPI(t *testing.T) {
 	t.Parallel()
-	client, ns, _ := kubeSetup(t)
-	node, err := client.CoreV1().Nodes().Get(t.Context(), "real-node", metav1.GetOptions{})
+	node, err := kubeClient(t).CoreV1().Nodes().Get(t.Context(), "real-node", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("the test cluster's real node (hack/kube/up.sh --real-node): %v", err)
 	}
@@ -36,28 +34,7 @@ func TestKubernetesLargeXComThroughTheAPI(t *testing.T) {
 	// The API listens where the pod can reach it: the node's address.
 	_, port, _ := net.SplitHostPort(freePort(t))
 	apiAddr := net.JoinHostPort(nodeIP, port)
-
-	dir := t.TempDir()
-	template := filepath.Join(dir, "pod-template.yaml")
-	writeText(t, template, `apiVersion: v1
-kind: Pod
-spec:
-  nodeSelector: {updraft.dev/node-kind: real}
-  tolerations: [{key: updraft.dev/node-kind, operator: Exists, effect: NoSchedule}]
-  containers:
-    - name: base
-      image: updraft.local/busybox:1
-      imagePullPolicy: Never
-`)
-	config := filepath.Join(dir, "updraft.yaml")
-	writeText(t, config, fmt.Sprintf(`executor: kubernetes,local
-kubernetes_kubeconfig: %s
-kubernetes_namespace: %s
-kubernetes_updraft_image: updraft.local/updraft:dev
-kubernetes_pod_template_file: %s
-kubernetes_startup_timeout: 2m
-kubernetes_api_url: http://%s
-`, testKubeconfig(t), ns, template, apiAddr))
+	_, _, config := kubeSetupOn(t, "real", "kubernetes_api_url: http://"+apiAddr+"\n")
 
 	e := newEnv(t, map[string]string{"big.yaml": `dag_id: big_xcom
 schedule: null
