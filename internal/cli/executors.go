@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
@@ -75,6 +76,13 @@ func (a *app) kubernetesExecutor(ctx context.Context, st store.Store) (*kubernet
 		key, err := a.secretKey()
 		if err != nil {
 			return nil, err
+		}
+		if a.cfg.SecretKey == "" && a.cfg.DatabaseURL != "" {
+			// On a shared database the API servers are other processes,
+			// likely on other machines, with keys of their own.
+			a.log.Warn("kubernetes_api_url is set but secret_key is not: task tokens are signed with the key generated in "+
+				"this data directory, which API servers elsewhere do not have; set the same secret_key for every process",
+				"key_file", filepath.Join(a.cfg.DataDir, "secret_key"))
 		}
 		cfg.APIURL, cfg.TaskToken = a.cfg.KubernetesAPIURL, tasktoken.Issuer{Secret: key}.Issue
 	}
