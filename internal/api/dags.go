@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/store"
 )
@@ -175,6 +177,7 @@ func (s *Server) getDagDetails(w http.ResponseWriter, r *http.Request, c *call) 
 		}
 		vr := toDagVersion(v)
 		out.LatestDagVersion = &vr
+		out.DefaultArgs = defaultArgs(v.Source)
 	}
 	if d != nil {
 		out.Catchup = d.Catchup
@@ -195,6 +198,18 @@ func (s *Server) getDagDetails(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// defaultArgs are the default_args of a DAG file as written: the model
+// keeps them only applied to each task. Nil when the file has none.
+func defaultArgs(source []byte) map[string]any {
+	var f struct {
+		DefaultArgs map[string]any `yaml:"default_args"`
+	}
+	if err := yaml.Unmarshal(source, &f); err != nil {
+		return nil
+	}
+	return f.DefaultArgs
 }
 
 // paramSchema is a param's JSON Schema, as Airflow shows it.

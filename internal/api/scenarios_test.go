@@ -161,6 +161,12 @@ func TestDags(t *testing.T) {
 				if _, ok := params["epochs"]; !ok {
 					t.Errorf("params %v lack epochs", params)
 				}
+				// default_args as the file writes them.
+				args, _ := b["default_args"].(map[string]any)
+				env, _ := args["env"].(map[string]any)
+				if args["retries"] != 1.0 || args["retry_delay"] != "5s" || env["WORK_DIR"] == nil {
+					t.Errorf("default_args %v", b["default_args"])
+				}
 			}},
 		{name: "tasks", method: "GET", path: "/api/v2/dags/ml_pipeline/tasks?order_by=-task_id", role: "Viewer", status: 200,
 			check: func(t *testing.T, b map[string]any) {
