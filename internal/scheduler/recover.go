@@ -156,6 +156,9 @@ func (s *Scheduler) requeueUnsubmitted(ctx context.Context) error {
 // dagOfRun is the DAG version a run uses; nil when it no longer parses.
 func (s *Scheduler) dagOfRun(ctx context.Context, runPK int64) (*dag.DAG, error) {
 	r, err := s.st.DagRunGetByID(ctx, runPK)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // deleted meanwhile; its task instances went with it
+	}
 	if err != nil {
 		return nil, err
 	}

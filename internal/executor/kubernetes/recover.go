@@ -30,14 +30,17 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		}
 	}
 	var pods []*corev1.Pod
-	for _, ns := range namespaces {
-		w, err := e.watchNamespace(ctx, ns)
-		if err != nil {
+	for i, ns := range namespaces {
+		list, err := e.podsIn(ctx, ns)
+		if err != nil && i == 0 {
 			return nil, err
 		}
-		list, err := w.lister.Pods(ns).List(labels.Everything())
 		if err != nil {
-			return nil, err
+			// One namespace the executor may no longer read does not keep
+			// the others' tries from being adopted; its tries are left to
+			// the scheduler, which settles what nobody adopts.
+			e.log.Warn("cannot look for pods to adopt", "namespace", ns, "err", err)
+			continue
 		}
 		pods = append(pods, list...)
 	}
@@ -89,6 +92,16 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		e.onPod(pod) //nolint:contextcheck // what follows an adopted pod outlives Recover's caller
 	}
 	return adopted, nil
+}
+
+// podsIn lists the pods of this deployment in a namespace, watching it
+// from now on.
+func (e *Executor) podsIn(ctx context.Context, ns string) ([]*corev1.Pod, error) {
+	w, err := e.watchNamespace(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	return w.lister.Pods(ns).List(labels.Everything())
 }
 
 // stray tells whether a pod's try is over in the database, so that no
