@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/executor"
 )
 
 // The fields of the Kubernetes executor's pod. Everything Kubernetes would
@@ -367,6 +368,8 @@ func (d *decoder) checkSecrets(path string, secrets []secretSpec) {
 			d.errorAt(d.valueAt(ip), ip, "expected exactly one of env or mount")
 		case s.Env != "" && s.Key == "":
 			d.errorAt(d.valueAt(ip), joinKey(ip, "key"), "missing required field: env takes the value of one key")
+		case executor.IsIdentityVar(s.Env):
+			d.errorAt(d.valueAt(joinKey(ip, "env")), joinKey(ip, "env"), "%s is set by updraft for each try; a task may not set it", s.Env)
 		case s.Env != "":
 			d.checkName(joinKey(ip, "env"), "environment variable name", s.Env, validation.IsRelaxedEnvVarName)
 		default:

@@ -107,6 +107,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown pull policy", y("dag_id: x", "tasks:", "  a: {image_pull_policy: always}"), []wantErr{{3, 26, "tasks.a.image_pull_policy", `use one of "Always", "IfNotPresent", "Never"`}}},
 		{"env_from with both", y("dag_id: x", "tasks:", "  a: {env_from: [{secret: s, config_map: c}]}"), []wantErr{{3, 18, "tasks.a.env_from[0]", "exactly one of secret or config_map"}}},
 		{"env name with =", y("dag_id: x", "tasks:", "  a: {env: {'A=B': x}}"), []wantErr{{3, 13, `tasks.a.env["A=B"]`, "invalid environment variable name"}}},
+		{"env setting a try's identity", y("dag_id: x", "default_args:", "  env: {UPDRAFT_TRY_NUMBER: '9'}"), []wantErr{{3, 9, "default_args.env.UPDRAFT_TRY_NUMBER", "UPDRAFT_TRY_NUMBER is set by updraft for each try; a task may not set it"}}},
+		{"secret as the task token", y("dag_id: x", "tasks:", "  a:", "    secrets: [{secret: s, key: k, env: UPDRAFT_TASK_TOKEN}]"), []wantErr{{4, 40, "tasks.a.secrets[0].env", "UPDRAFT_TASK_TOKEN is set by updraft for each try"}}},
 
 		// The pod: the Kubernetes objects, written as in a manifest.
 		{"unknown toleration key", y("dag_id: x", "tasks:", "  a:", "    tolerations: [{key: gpu, operater: Exists}]"), []wantErr{{4, 30, "tasks.a.tolerations[0].operater", `unknown field (did you mean "operator"?)`}}},

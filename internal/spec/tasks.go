@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/updraft-dev/updraft/internal/dag"
+	"github.com/updraft-dev/updraft/internal/executor"
 )
 
 // defaultRetryDelay is Airflow's default_task_retry_delay.
@@ -87,9 +88,12 @@ func (d *decoder) checkTaskFields(path string, f *taskFields) {
 		d.errorAt(p, fp, "unknown executor %q; use one of %s", f.Executor, quoteList(executors))
 	}
 	for _, e := range f.Env {
-		if e.key == "" || strings.ContainsAny(e.key, "=\x00") {
-			fp := joinKey(joinKey(path, "env"), e.key)
+		fp := joinKey(joinKey(path, "env"), e.key)
+		switch {
+		case e.key == "" || strings.ContainsAny(e.key, "=\x00"):
 			d.errorAt(d.keyAt(fp), fp, "invalid environment variable name %q", e.key)
+		case executor.IsIdentityVar(e.key):
+			d.errorAt(d.keyAt(fp), fp, "%s is set by updraft for each try; a task may not set it", e.key)
 		}
 	}
 	d.checkPodFields(path, f)

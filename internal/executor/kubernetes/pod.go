@@ -199,7 +199,11 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 		return nil, fmt.Errorf("task %s: %w", k.TaskID, err)
 	}
 
-	base, err := c.baseContainer(req, p)
+	reserved, err := c.reservedEnv(req)
+	if err != nil {
+		return nil, err
+	}
+	base, err := c.baseContainer(req, p, reserved)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +252,49 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 			podName(k), tryHash(k), managedBy, c.Instance
 		pod.Spec.RestartPolicy = corev1.RestartPolicyNever
 	}
+	pinEnv(pod, reserved)
 	return pod, nil
+}
+
+// reservedEnv is what the executor alone sets in the task's container: the
+// try's identity and, with the wrapper, where its return value goes.
+func (c *Config) reservedEnv(req *executor.Request) ([]corev1.EnvVar, error) {
+	var env []corev1.EnvVar
+	if c.UpdraftImage != "" {
+		env = append(env, corev1.EnvVar{Name: podexec.EnvXComFile, Value: xcomFile})
+		if c.APIURL != "" {
+			token, err := c.TaskToken(req.Key)
+			if err != nil {
+				return nil, fmt.Errorf("task %s: task token: %w", req.Key.TaskID, err)
+			}
+			env = append(env, corev1.EnvVar{Name: executor.EnvAPIURL, Value: c.APIURL},
+				corev1.EnvVar{Name: executor.EnvTaskToken, Value: token})
+		}
+	}
+	for _, kv := range executor.IdentityEnv(req) {
+		name, value, _ := strings.Cut(kv, "=")
+		env = append(env, corev1.EnvVar{Name: name, Value: value})
+	}
+	return env, nil
+}
+
+// pinEnv gives the task's container the reserved variables first and no
+// other value for them, whatever the pod template or pod_override set: a
+// DAG cannot send its try's token elsewhere or pose as another try.
+func pinEnv(pod *corev1.Pod, reserved []corev1.EnvVar) {
+	for i := range pod.Spec.Containers {
+		ctr := &pod.Spec.Containers[i]
+		if ctr.Name != containerName {
+			continue
+		}
+		env := append([]corev1.EnvVar{}, reserved...)
+		for _, e := range ctr.Env {
+			if !executor.IsIdentityVar(e.Name) {
+				env = append(env, e)
+			}
+		}
+		ctr.Env = env
+	}
 }
 
 func hasVolume(vols []corev1.Volume, name string) bool {
@@ -261,7 +307,7 @@ func hasVolume(vols []corev1.Volume, name string) bool {
 }
 
 // baseContainer is the task's container.
-func (c *Config) baseContainer(req *executor.Request, p dag.Pod) (corev1.Container, error) {
+func (c *Config) baseContainer(req *executor.Request, p dag.Pod, reserved []corev1.EnvVar) (corev1.Container, error) {
 	k := req.Key
 	ctr := corev1.Container{
 		Name:                     containerName,
@@ -277,24 +323,12 @@ func (c *Config) baseContainer(req *executor.Request, p dag.Pod) (corev1.Contain
 	if c.UpdraftImage != "" {
 		ctr.Command = []string{toolsBinary, "exec", "--"}
 		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: toolsVolume, MountPath: toolsDir})
-		ctr.Env = append(ctr.Env, corev1.EnvVar{Name: podexec.EnvXComFile, Value: xcomFile})
-		if c.APIURL != "" {
-			token, err := c.TaskToken(k)
-			if err != nil {
-				return ctr, fmt.Errorf("task %s: task token: %w", k.TaskID, err)
-			}
-			ctr.Env = append(ctr.Env, corev1.EnvVar{Name: executor.EnvAPIURL, Value: c.APIURL},
-				corev1.EnvVar{Name: executor.EnvTaskToken, Value: token})
-		}
 	} else {
 		// Without the wrapper the argv is the container's command itself,
 		// and no XCom comes back.
 		ctr.Command, ctr.Args = req.Argv, nil
 	}
-	for _, kv := range executor.IdentityEnv(req) {
-		name, value, _ := strings.Cut(kv, "=")
-		ctr.Env = append(ctr.Env, corev1.EnvVar{Name: name, Value: value})
-	}
+	ctr.Env = append(ctr.Env, reserved...)
 	for _, kv := range req.Env {
 		name, value, _ := strings.Cut(kv, "=")
 		if executor.IsIdentityVar(name) {
@@ -304,7 +338,7 @@ func (c *Config) baseContainer(req *executor.Request, p dag.Pod) (corev1.Contain
 	}
 	for _, s := range p.Secrets {
 		switch {
-		case s.Env != "":
+		case s.Env != "" && !executor.IsIdentityVar(s.Env): // refused at parse time
 			ctr.Env = append(ctr.Env, corev1.EnvVar{Name: s.Env, ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: s.Secret}, Key: s.Key}}})
 		case s.Mount != "":

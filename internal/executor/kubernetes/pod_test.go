@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -87,7 +88,8 @@ func TestGoldenPods(t *testing.T) {
 }
 
 // With an API URL, the task's container gets it and a token naming its
-// try; a task's own env cannot replace either.
+// try; neither a task's own env nor its pod_override can replace them or
+// the try's identity.
 func TestPodGetsAPIAndTaskToken(t *testing.T) {
 	cfg, err := Config{Image: "busybox", UpdraftImage: "updraft", APIURL: "http://updraft.updraft.svc:8080",
 		TaskToken: func(k executor.TryKey) (string, error) {
@@ -99,8 +101,12 @@ func TestPodGetsAPIAndTaskToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Neither the task's env nor its pod_override may replace them.
+	override := `{"spec": {"containers": [{"name": "base", "env": [{"name": "UPDRAFT_TASK_TOKEN", "value": "forged"},
+		{"name": "UPDRAFT_DAG_ID", "value": "other"}, {"name": "KEPT", "value": "yes"}]}]}}`
 	req := &executor.Request{Key: executor.TryKey{DagID: "etl", RunID: "r1", TaskID: "load", MapIndex: -1, TryNumber: 2},
-		Argv: []string{"true"}, Task: &dag.Task{ID: "load"}, Env: []string{"UPDRAFT_TASK_TOKEN=forged", "UPDRAFT_API_URL=http://evil"}}
+		Argv: []string{"true"}, Task: &dag.Task{ID: "load", Pod: dag.Pod{PodOverride: json.RawMessage(override)}},
+		Env: []string{"UPDRAFT_TASK_TOKEN=forged", "UPDRAFT_API_URL=http://evil"}}
 	pod, err := cfg.renderPod(req)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +120,12 @@ func TestPodGetsAPIAndTaskToken(t *testing.T) {
 	}
 	if got := env[executor.EnvTaskToken]; len(got) != 1 || got[0] != "token-for-etl/r1/load/2" {
 		t.Errorf("%s = %q", executor.EnvTaskToken, got)
+	}
+	if got := env[executor.EnvDagID]; len(got) != 1 || got[0] != "etl" {
+		t.Errorf("%s = %q", executor.EnvDagID, got)
+	}
+	if got := env["KEPT"]; len(got) != 1 || got[0] != "yes" {
+		t.Errorf("the override's own variable: %q", got)
 	}
 	req.Key.TaskID, req.Task.ID = "broken", "broken"
 	if _, err := cfg.renderPod(req); err == nil || !strings.Contains(err.Error(), "task broken: task token: no secret key") {
