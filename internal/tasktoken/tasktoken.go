@@ -78,6 +78,9 @@ func Verify(secret []byte, token string, now time.Time) (executor.TryKey, error)
 		jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(func() time.Time { return now }),
+		// The scheduler signs, the API server checks, perhaps on another
+		// machine whose clock is a little behind.
+		jwt.WithLeeway(time.Minute),
 	)
 	if errors.Is(err, jwt.ErrTokenExpired) {
 		return executor.TryKey{}, ErrExpired

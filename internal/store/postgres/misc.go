@@ -32,11 +32,14 @@ func (s *Store) XComList(ctx context.Context, runID int64) ([]*store.XCom, error
 	return queryAll(ctx, s.pool, scanXCom, xcomSelect+` WHERE x.dag_run_id = $1 ORDER BY x.task_id, x.map_index, x.key`, runID)
 }
 
-// XComPush stores a value a queued or running try pushed.
+// XComPush stores a value a queued or running try pushed. FOR SHARE: a
+// change to the task instance committing meanwhile (the try timed out, a
+// user marked it) is waited for and seen, so no value lands after its try
+// ended.
 func (s *Store) XComPush(ctx context.Context, p *store.XComPushParams) (bool, error) {
 	n, err := exec(ctx, s.pool, `INSERT INTO xcom (dag_run_id, task_id, map_index, key, value, timestamp)
 		SELECT $1, $2, $3, $4, $5::json, now() WHERE EXISTS (SELECT 1 FROM task_instance WHERE dag_run_id = $1
-			AND task_id = $2 AND map_index = $3 AND try_number = $6 AND state IN ('queued', 'running'))
+			AND task_id = $2 AND map_index = $3 AND try_number = $6 AND state IN ('queued', 'running') FOR SHARE)
 		ON CONFLICT (dag_run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
 		p.RunPK, p.TaskID, p.MapIndex, p.Key, string(p.Value), p.TryNumber)
 	return n > 0, err
