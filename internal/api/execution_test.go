@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,26 @@ func TestSetXCom(t *testing.T) {
 		})
 	}
 	e.t = t
+
+	// A task token opens nothing else, and a session cookie does not open
+	// set_xcom.
+	e.doToken("GET", "/api/v2/dags", train, nil).status(401)
+	e.doToken("GET", "/api/v2/dags/ml_pipeline/dagRuns/r1/taskInstances/train/xcomEntries", train, nil).status(401)
+	sess := e.do("POST", "/api/v2/auth/session", "", map[string]any{"username": "admin", "password": testPassword}).status(201)
+	req := httptest.NewRequest("POST", xcoms+"train/return_value", strings.NewReader("1"))
+	req.Header.Set("Content-Type", "application/json")
+	for _, ck := range sess.hdr.Values("Set-Cookie") {
+		req.Header.Add("Cookie", strings.SplitN(ck, ";", 2)[0])
+	}
+	rec := httptest.NewRecorder()
+	e.srv.ServeHTTP(rec, req)
+	if rec.Code != 401 {
+		t.Errorf("set_xcom with a session cookie: %d %s", rec.Code, rec.Body)
+	}
+	// An unknown path under /execution/ answers in JSON, as the API does.
+	if res := e.doToken("POST", "/execution/nope", train, 1).status(404); !strings.Contains(string(res.body), `"detail"`) {
+		t.Errorf("unknown path: %s", res.body)
+	}
 
 	// Nothing the refused requests sent was stored.
 	x, err = e.st.XComGet(t.Context(), run.ID, "train", -1, "return_value")

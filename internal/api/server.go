@@ -149,7 +149,8 @@ func New(cfg Config) (*Server, error) {
 // answer is.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
-	if pattern == "" && (strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/auth/")) {
+	if pattern == "" && (strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/auth/") ||
+		strings.HasPrefix(r.URL.Path, "/execution/")) {
 		// The mux answers 405 itself when the path exists for another
 		// method; its body is text, so answer in JSON here.
 		rec := &statusRecorder{header: http.Header{}}

@@ -378,6 +378,14 @@ func TestShippedRoleIsEnough(t *testing.T) {
 		t.Errorf("the Role does not let the executor read events: %s", log)
 	}
 
+	// Adopting after a restart skips a namespace the Role does not reach
+	// instead of failing whole.
+	away := request("away", 1, nil)
+	away.Task.Pod.Namespace = "kube-system"
+	if adopted, err := ex.Recover(t.Context(), []executor.RunningTry{{Key: away.Key, Task: away.Task}}); err != nil || len(adopted) != 0 {
+		t.Errorf("Recover with a namespace out of the Role's reach: adopted %v, %v", adopted, err)
+	}
+
 	// Without create on pods, the try fails saying so. The API server's
 	// authorizer sees the Role change within moments; until then tries run.
 	removeVerb(t, admin, te.ns, "updraft-executor", "create")
