@@ -119,7 +119,7 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 			if ti.Executor != "" && exName != ti.Executor {
 				reason := fmt.Sprintf("executor %q is not configured", ti.Executor)
 				c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
-					From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, State: dag.TaskFailed,
+					From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, ClearXCom: true, State: dag.TaskFailed,
 					EndDate: &now, Reason: &reason, RecordTry: true}
 				changes = append(changes, c)
 				continue
@@ -143,10 +143,11 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 			}
 			s.maxActiveTasks[ti.DagID] = d.MaxActiveTasks
 			task := d.Task(ti.TaskID)
-			// The pid of an earlier try goes: a try's pid is its own.
+			// The pid of an earlier try goes: a try's pid is its own. So do
+			// the XCom earlier tries returned or pushed, as in Airflow.
 			noPID := 0
 			c := &store.TaskInstanceChange{RunPK: ti.RunPK, TaskID: ti.TaskID, MapIndex: ti.MapIndex,
-				From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, QueuedAt: &now,
+				From: []dag.TaskState{dag.TaskScheduled}, Try: ti.TryNumber, TryDelta: 1, ClearXCom: true, QueuedAt: &now,
 				Hostname: &s.cfg.Hostname, PID: &noPID, QueuedByJob: &s.jobID}
 			slots, ok := pools[ti.Pool]
 			if !ok {

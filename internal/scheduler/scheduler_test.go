@@ -291,3 +291,45 @@ tasks: {a: {command: [echo, "{{ params.epochs }}"]}}
 		t.Fatal("trigger of an unknown DAG must fail")
 	}
 }
+
+// A task cleared and run again returns nothing this time: what its first
+// try returned is gone, so the next task does not read a stale value.
+func TestNewTryClearsEarlierXCom(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"rerun": `
+dag_id: rerun
+params: {marker: ""}
+tasks:
+  produce:
+    command: [sh, -c, '[ -e "{{ params.marker }}" ] || echo "{\"n\": 1}" > "$UPDRAFT_XCOM_FILE"']
+  consume:
+    depends_on: [produce]
+    command: [echo, "got={{ ti.xcom_pull(task_ids='produce') }}"]
+`})
+	marker := filepath.Join(b.dir, "marker")
+	r, err := Trigger(context.Background(), b.st, b.versions, time.Now(), &TriggerParams{DagID: "rerun", Conf: map[string]any{"marker": marker}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state, tis := b.runToEnd(t, r); state != dag.DagRunSuccess {
+		t.Fatalf("first run %s: %s", state, describe(tis))
+	}
+	if log := b.log(t, r, "consume", 1); !strings.Contains(log, "got={'n': 1}\n") {
+		t.Fatalf("consume's first log: %q", log)
+	}
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.st.TaskInstanceClear(context.Background(), &storeClear{RunPK: r.ID, TaskIDs: []string{"produce", "consume"}}); err != nil {
+		t.Fatal(err)
+	}
+	if state, tis := b.runToEnd(t, r); state != dag.DagRunSuccess {
+		t.Fatalf("after clear: %s: %s", state, describe(tis))
+	}
+	if _, err := b.st.XComGet(context.Background(), r.ID, "produce", -1, "return_value"); err == nil {
+		t.Error("produce's first return value outlived its second try")
+	}
+	if log := b.log(t, r, "consume", 2); !strings.Contains(log, "got=None") {
+		t.Errorf("consume's second log: %q", log)
+	}
+}

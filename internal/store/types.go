@@ -253,6 +253,10 @@ type TaskInstanceChange struct {
 	RecordTry bool
 	// XCom, when set, is stored as the try's return_value.
 	XCom json.RawMessage
+	// ClearXCom deletes the task instance's XCom entries, as a new try
+	// starts: a retry or a cleared task must not show or pass on what an
+	// earlier try returned or pushed. Not together with XCom.
+	ClearXCom bool
 }
 
 // TaskInstanceClearParams clears task instances of a run.

@@ -45,7 +45,9 @@ const applySQL = `WITH u AS (
 	x AS (
 		INSERT INTO xcom (dag_run_id, task_id, map_index, key, value, timestamp)
 		SELECT dag_run_id, task_id, map_index, 'return_value', $21::json, now() FROM u WHERE $21::json IS NOT NULL
-		ON CONFLICT (dag_run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp)
+		ON CONFLICT (dag_run_id, task_id, map_index, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp),
+	d AS (
+		DELETE FROM xcom WHERE $22 AND (dag_run_id, task_id, map_index) IN (SELECT dag_run_id, task_id, map_index FROM u))
 	SELECT count(*) FROM u`
 
 // TaskInstanceApply applies guarded changes as one pipelined batch: one
@@ -71,10 +73,14 @@ func applyChanges(ctx context.Context, q querier, changes []*store.TaskInstanceC
 	applied := make([]bool, len(changes))
 	b := &pgx.Batch{}
 	for i, c := range changes {
+		// One statement cannot both delete and upsert the same rows.
+		if c.ClearXCom && c.XCom != nil {
+			return nil, fmt.Errorf("task instance %s[%d] of run %d: a change cannot both clear and store XCom", c.TaskID, c.MapIndex, c.RunPK)
+		}
 		from, fromNone := taskGuardArgs(c.From)
 		b.Queue(applySQL, c.RunPK, c.TaskID, c.MapIndex, stateArg(c.State), c.TryDelta, c.QueuedAt, c.StartDate,
 			c.EndDate, c.ClearEndDate, c.NextRetryAt, c.Hostname, c.PID, c.QueuedByJob, c.ExitCode, c.Reason, c.Rendered,
-			from, fromNone, c.Try, c.RecordTry, c.XCom).
+			from, fromNone, c.Try, c.RecordTry, c.XCom, c.ClearXCom).
 			QueryRow(func(row pgx.Row) error {
 				var n int
 				if err := row.Scan(&n); err != nil {

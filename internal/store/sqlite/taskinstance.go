@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -243,6 +244,9 @@ func (s *Store) TaskInstanceApply(ctx context.Context, changes []*store.TaskInst
 }
 
 func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstanceChange) (bool, error) {
+	if c.ClearXCom && c.XCom != nil {
+		return false, errors.New("a change cannot both clear and store XCom")
+	}
 	sets := []string{"state = ?"}
 	args := []any{stateArg(c.State)}
 	if c.TryDelta != 0 {
@@ -315,6 +319,12 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.TaskInstan
 			SELECT dag_run_id, task_id, map_index, try_number, COALESCE(state, ''), start_date, end_date, hostname, pid,
 			exit_code, reason
 			FROM task_instance WHERE dag_run_id = ? AND task_id = ? AND map_index = ?`, c.RunPK, c.TaskID, c.MapIndex); err != nil {
+			return false, err
+		}
+	}
+	if c.ClearXCom {
+		if _, err := s.wexec(ctx, tx, `DELETE FROM xcom WHERE dag_run_id = ? AND task_id = ? AND map_index = ?`,
+			c.RunPK, c.TaskID, c.MapIndex); err != nil {
 			return false, err
 		}
 	}

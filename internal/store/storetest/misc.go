@@ -89,6 +89,41 @@ func exerciseXCom(t *testing.T, open Opener) {
 		equal(t, "xcoms after replace", len(xs), len(values))
 	})
 
+	t.Run("ClearedWhenANewTryStarts", func(t *testing.T) {
+		s, ctx := setup(t, open)
+		v := syncDag(t, s, "etl")
+		r := createRun(t, s, v, "r1", day(1), task("a"), task("b"))
+		mustApply(t, s,
+			&store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, State: dag.TaskSuccess, TryDelta: 1, XCom: json.RawMessage(`1`)},
+			&store.TaskInstanceChange{RunPK: r.ID, TaskID: "b", MapIndex: -1, State: dag.TaskSuccess, TryDelta: 1, XCom: json.RawMessage(`2`)})
+		// A second key of a's, pushed by its running try 2.
+		mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, Try: 1, State: dag.TaskRunning, TryDelta: 1})
+		ok, err := s.XComPush(ctx, &store.XComPushParams{RunPK: r.ID, TaskID: "a", MapIndex: -1, TryNumber: 2, Key: "rows", Value: json.RawMessage(`3`)})
+		noErr(t, "XComPush", err)
+		equal(t, "pushed", ok, true)
+
+		// A change whose guard fails clears nothing.
+		applied := mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, Try: 7,
+			State: dag.TaskQueued, TryDelta: 1, ClearXCom: true})
+		equalSlice(t, "applied with a wrong try", applied, []bool{false})
+		xs, err := s.XComList(ctx, r.ID)
+		noErr(t, "XComList", err)
+		equal(t, "entries after a refused change", len(xs), 3)
+
+		// Try 3 starts: a's entries go, b's stay.
+		mustApply(t, s, &store.TaskInstanceChange{RunPK: r.ID, TaskID: "a", MapIndex: -1, Try: 2,
+			State: dag.TaskQueued, TryDelta: 1, ClearXCom: true})
+		xs, err = s.XComList(ctx, r.ID)
+		noErr(t, "XComList", err)
+		if len(xs) != 1 || xs[0].TaskID != "b" {
+			t.Errorf("entries after a's new try: %d, want only b's", len(xs))
+		}
+		if _, err := s.TaskInstanceApply(ctx, []*store.TaskInstanceChange{{RunPK: r.ID, TaskID: "b", MapIndex: -1,
+			State: dag.TaskQueued, ClearXCom: true, XCom: json.RawMessage(`4`)}}); err == nil {
+			t.Error("a change that both clears and stores XCom was taken")
+		}
+	})
+
 	t.Run("Push", func(t *testing.T) {
 		s, ctx := setup(t, open)
 		v := syncDag(t, s, "etl")
