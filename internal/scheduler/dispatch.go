@@ -99,7 +99,20 @@ func (s *Scheduler) decideDispatch(ctx context.Context, tx store.DispatchTx, fre
 		}
 	}
 	page = min(page, room+16)
-	list.ExcludeDags = keys(blockedDag)
+	// Full pools likewise. When every pool is full nothing can be queued
+	// and the candidates are not read at all: under a backlog larger than
+	// the pools, each pass would otherwise read through every scheduled row
+	// to find no slot. (A task naming a pool that does not exist is failed
+	// at the first pass with a free slot.)
+	for name, slots := range pools {
+		if active.PoolSlots[name] >= slots {
+			blockedPool[name] = true
+		}
+	}
+	if len(pools) > 0 && len(blockedPool) == len(pools) {
+		return nil, nil, nil
+	}
+	list.ExcludeDags, list.ExcludePools = keys(blockedDag), keys(blockedPool)
 	cands, err := tx.Candidates(ctx, list)
 	if err != nil || len(cands) == 0 {
 		return nil, nil, err
