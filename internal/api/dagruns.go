@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -64,17 +65,22 @@ func (s *Server) writeRuns(w http.ResponseWriter, r *http.Request, p *store.DagR
 }
 
 // runVersion returns the DAG version a run uses (nil when it is gone).
-// Versions never change once stored, so they are kept in memory, without
-// their source, which no run answer shows: a page of runs across DAGs
-// would otherwise read one version per run.
 func (s *Server) runVersion(r *http.Request, run *store.DagRun) (*store.DagVersion, error) {
+	return s.version(r.Context(), run.VersionID)
+}
+
+// version returns a DAG version by id (nil when it is gone). Versions never
+// change once stored, so they are kept in memory, without their source,
+// which no run or task instance answer shows: a page of runs across DAGs
+// would otherwise read one version per run.
+func (s *Server) version(ctx context.Context, id int64) (*store.DagVersion, error) {
 	s.versionsMu.Lock()
-	v, ok := s.versions[run.VersionID]
+	v, ok := s.versions[id]
 	s.versionsMu.Unlock()
 	if ok {
 		return v, nil
 	}
-	v, err := s.st.DagVersionGet(r.Context(), run.VersionID)
+	v, err := s.st.DagVersionGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -88,7 +94,7 @@ func (s *Server) runVersion(r *http.Request, run *store.DagRun) (*store.DagVersi
 	if len(s.versions) >= maxCachedVersions {
 		clear(s.versions)
 	}
-	s.versions[run.VersionID] = &slim
+	s.versions[id] = &slim
 	return &slim, nil
 }
 
@@ -336,8 +342,7 @@ func (s *Server) clearDagRun(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	if body.DryRun {
-		s.writeTIList(w, tis, len(tis))
-		return nil
+		return s.writeTIList(w, r, tis, len(tis))
 	}
 	if s.cfg.Wake != nil {
 		s.cfg.Wake()

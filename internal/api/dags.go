@@ -291,10 +291,7 @@ type taskResponse struct {
 
 func toTask(d *dag.DAG, t *dag.Task) taskResponse {
 	weight := "downstream"
-	op := "CommandOperator"
-	if t.Empty() {
-		op = "EmptyOperator"
-	}
+	op := operatorName(t)
 	down := append([]string{}, d.Graph().Downstream(t.ID)...)
 	slices.Sort(down)
 	return taskResponse{
@@ -305,6 +302,15 @@ func toTask(d *dag.DAG, t *dag.Task) taskResponse {
 		WeightRule: &weight, TemplateFields: []string{"command", "env"}, DownstreamTaskIDs: down,
 		OperatorName: op, ExtraLinks: []string{},
 	}
+}
+
+// operatorName is what Airflow's answers call a task's operator: an empty
+// task is an EmptyOperator, any other runs a command.
+func operatorName(t *dag.Task) string {
+	if t.Empty() {
+		return "EmptyOperator"
+	}
+	return "CommandOperator"
 }
 
 func (s *Server) latestDag(r *http.Request) (*dag.DAG, error) {

@@ -85,6 +85,12 @@ func TestTaskInstances(t *testing.T) {
 		{name: "get", method: "GET", path: tis + "/prepare", role: "Viewer", status: 200, check: func(t *testing.T, b map[string]any) {
 			field(t, b, "state", "success")
 			field(t, b, "try_number", 2)
+			// From the run's DAG version: the version and the operator.
+			field(t, b, "operator", "CommandOperator")
+			field(t, b, "operator_name", "CommandOperator")
+			if v, _ := b["dag_version"].(map[string]any); v["version_number"] != 1.0 || v["dag_id"] != "ml_pipeline" {
+				t.Errorf("dag_version %v", b["dag_version"])
+			}
 		}},
 		{name: "unknown task", method: "GET", path: tis + "/nope", role: "Viewer", status: 404},
 		{name: "tries", method: "GET", path: tis + "/prepare/tries", role: "Viewer", status: 200, check: func(t *testing.T, b map[string]any) {
@@ -92,6 +98,7 @@ func TestTaskInstances(t *testing.T) {
 			first := b["task_instances"].([]any)[0].(map[string]any)
 			field(t, first, "state", "up_for_retry")
 			field(t, first, "exit_code", 1)
+			field(t, first, "operator", "CommandOperator")
 		}},
 		{name: "try", method: "GET", path: tis + "/prepare/tries/2", role: "Viewer", status: 200,
 			check: func(t *testing.T, b map[string]any) { field(t, b, "state", "success") }},

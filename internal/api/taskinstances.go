@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -87,24 +88,49 @@ func (s *Server) writeTIs(w http.ResponseWriter, r *http.Request, p *store.TaskI
 	if err != nil {
 		return orderByError(err)
 	}
-	s.writeTIList(w, tis, total)
-	return nil
+	return s.writeTIList(w, r, tis, total)
 }
 
 // writeTIList answers with task instances in a TaskInstanceCollectionResponse.
-func (s *Server) writeTIList(w http.ResponseWriter, tis []*store.TaskInstance, total int) {
+func (s *Server) writeTIList(w http.ResponseWriter, r *http.Request, tis []*store.TaskInstance, total int) error {
 	out := make([]taskInstanceResponse, 0, len(tis))
 	for _, ti := range tis {
-		out = append(out, s.toTaskInstance(ti))
+		x, err := s.toTaskInstance(r.Context(), ti)
+		if err != nil {
+			return err
+		}
+		out = append(out, x)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"task_instances": out, "total_entries": total})
+	return nil
 }
 
 // toTaskInstance renders a task instance with its rendered fields masked.
-func (s *Server) toTaskInstance(ti *store.TaskInstance) taskInstanceResponse {
+func (s *Server) toTaskInstance(ctx context.Context, ti *store.TaskInstance) (taskInstanceResponse, error) {
 	out := toTaskInstance(ti)
 	out.RenderedFields = s.maskJSON(out.RenderedFields)
-	return out
+	return out, s.describeTI(ctx, &out.tiFields, ti)
+}
+
+// describeTI fills what a task instance's answer takes from its run's DAG
+// version: the version and the task's operator. A version gone, or one
+// that no longer parses, leaves them null.
+func (s *Server) describeTI(ctx context.Context, f *tiFields, ti *store.TaskInstance) error {
+	v, err := s.version(ctx, ti.VersionID)
+	if err != nil || v == nil {
+		return err
+	}
+	vr := toDagVersion(v)
+	f.DagVersion = &vr
+	d, err := s.cfg.Versions.Get(ctx, ti.VersionID)
+	if err != nil {
+		return nil //nolint:nilerr // an unloadable version leaves the operator null
+	}
+	if t := d.Task(ti.TaskID); t != nil {
+		op := operatorName(t)
+		f.Operator, f.OperatorName = &op, &op
+	}
+	return nil
 }
 
 func (s *Server) getTaskInstancesBatch(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -183,7 +209,11 @@ func (s *Server) getTaskInstance(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.toTaskInstance(ti))
+	out, err := s.toTaskInstance(r.Context(), ti)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -200,11 +230,16 @@ func (s *Server) tries(r *http.Request, ti *store.TaskInstance) ([]taskInstanceH
 	if err != nil {
 		return nil, err
 	}
+	// What every try shares: its run's DAG version and the task's operator.
+	base := historyOf(ti)
+	if err := s.describeTI(r.Context(), &base.tiFields, ti); err != nil {
+		return nil, err
+	}
 	out := make([]taskInstanceHistoryResponse, 0, len(list)+1)
 	seen := map[int]bool{}
 	for _, t := range list {
 		seen[t.TryNumber] = true
-		h := historyOf(ti)
+		h := base
 		h.TryNumber, h.StartDate, h.EndDate, h.ExitCode = t.TryNumber, utcPtr(t.StartDate), utcPtr(t.EndDate), t.ExitCode
 		h.Hostname, h.Reason = nonEmpty(t.Hostname), nonEmpty(s.mask(t.Reason))
 		h.PID, h.Duration, h.State = nil, nil, nil
@@ -222,7 +257,7 @@ func (s *Server) tries(r *http.Request, ti *store.TaskInstance) ([]taskInstanceH
 		out = append(out, h)
 	}
 	if ti.TryNumber > 0 && !seen[ti.TryNumber] {
-		h := historyOf(ti)
+		h := base
 		h.Reason = nonEmpty(s.mask(ti.Reason))
 		out = append(out, h)
 	}
@@ -368,7 +403,11 @@ func (s *Server) markTaskInstance(w http.ResponseWriter, r *http.Request, c *cal
 		if dryRun {
 			x.State = to
 		}
-		out = append(out, s.toTaskInstance(x))
+		ti, err := s.toTaskInstance(r.Context(), x)
+		if err != nil {
+			return err
+		}
+		out = append(out, ti)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"task_instances": out, "total_entries": len(out)})
 	return nil
@@ -434,6 +473,5 @@ func (s *Server) postClearTaskInstances(w http.ResponseWriter, r *http.Request, 
 	if !body.DryRun && s.cfg.Wake != nil {
 		s.cfg.Wake()
 	}
-	s.writeTIList(w, tis, len(tis))
-	return nil
+	return s.writeTIList(w, r, tis, len(tis))
 }

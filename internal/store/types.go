@@ -169,6 +169,8 @@ type TaskInstance struct {
 	Rendered json.RawMessage
 	// LogicalDate of the run, for ordering across runs.
 	LogicalDate time.Time
+	// VersionID is the DAG version the run uses.
+	VersionID int64
 }
 
 // Duration is how long the current try ran, or zero.

@@ -12,7 +12,8 @@ import (
 
 const tiColumns = `ti.dag_run_id, r.dag_id, r.run_id, ti.task_id, ti.map_index, ti.try_number, ti.max_tries,
 	ti.state, ti.pool, ti.pool_slots, ti.priority_weight, ti.executor, ti.queued_at, ti.start_date, ti.end_date,
-	ti.next_retry_at, ti.hostname, ti.pid, ti.queued_by_job_id, ti.exit_code, ti.reason, ti.rendered, r.logical_date`
+	ti.next_retry_at, ti.hostname, ti.pid, ti.queued_by_job_id, ti.exit_code, ti.reason, ti.rendered, r.logical_date,
+	r.dag_version_id`
 
 const tiSelect = `SELECT ` + tiColumns + ` FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id`
 
@@ -22,7 +23,8 @@ func scanTI(row pgx.Row) (*store.TaskInstance, error) {
 	var rendered []byte
 	err := row.Scan(&ti.RunPK, &ti.DagID, &ti.RunID, &ti.TaskID, &ti.MapIndex, &ti.TryNumber, &ti.MaxTries,
 		&state, &ti.Pool, &ti.PoolSlots, &ti.PriorityWeight, &ti.Executor, &ti.QueuedAt, &ti.StartDate, &ti.EndDate,
-		&ti.NextRetryAt, &ti.Hostname, &ti.PID, &ti.QueuedByJob, &ti.ExitCode, &ti.Reason, &rendered, &ti.LogicalDate)
+		&ti.NextRetryAt, &ti.Hostname, &ti.PID, &ti.QueuedByJob, &ti.ExitCode, &ti.Reason, &rendered, &ti.LogicalDate,
+		&ti.VersionID)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,8 @@ import (
 
 const tiSelect = `SELECT ti.dag_run_id, r.dag_id, r.run_id, ti.task_id, ti.map_index, ti.try_number, ti.max_tries,
 	ti.state, ti.pool, ti.pool_slots, ti.priority_weight, ti.executor, ti.queued_at, ti.start_date, ti.end_date,
-	ti.next_retry_at, ti.hostname, ti.pid, ti.queued_by_job_id, ti.exit_code, ti.reason, ti.rendered, r.logical_date
+	ti.next_retry_at, ti.hostname, ti.pid, ti.queued_by_job_id, ti.exit_code, ti.reason, ti.rendered, r.logical_date,
+	r.dag_version_id
 	FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id`
 
 func scanTI(row interface{ Scan(...any) error }) (*store.TaskInstance, error) {
@@ -23,7 +24,7 @@ func scanTI(row interface{ Scan(...any) error }) (*store.TaskInstance, error) {
 	err := row.Scan(&ti.RunPK, &ti.DagID, &ti.RunID, &ti.TaskID, &ti.MapIndex, &ti.TryNumber, &ti.MaxTries,
 		&state, &ti.Pool, &ti.PoolSlots, &ti.PriorityWeight, &ti.Executor, optTimeCol{&ti.QueuedAt},
 		optTimeCol{&ti.StartDate}, optTimeCol{&ti.EndDate}, optTimeCol{&ti.NextRetryAt}, &ti.Hostname, &ti.PID,
-		&ti.QueuedByJob, &exit, &ti.Reason, &rendered, timeCol{&ti.LogicalDate})
+		&ti.QueuedByJob, &exit, &ti.Reason, &rendered, timeCol{&ti.LogicalDate}, &ti.VersionID)
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,7 @@ func exerciseDagRun(t *testing.T, open Opener) {
 			equal(t, what+" run pk", ti.RunPK, r.ID)
 			equal(t, what+" dag id", ti.DagID, "etl")
 			equal(t, what+" run id", ti.RunID, "r1")
+			equal(t, what+" dag version", ti.VersionID, r.VersionID)
 			equal(t, what+" task id", ti.TaskID, init.TaskID)
 			equal(t, what+" map index", ti.MapIndex, init.MapIndex)
 			equal(t, what+" state", ti.State, dag.TaskNone)
