@@ -110,8 +110,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
 	case ok:
 		hdr.Set("Cache-Control", "no-cache")
-	case strings.HasPrefix(r.URL.Path, "/assets/") || path.Ext(r.URL.Path) != "":
-		// A missing file is not a page of the app.
+	case strings.HasPrefix(r.URL.Path, "/assets/") || (strings.Count(r.URL.Path, "/") == 1 && path.Ext(r.URL.Path) != ""):
+		// A missing file (an asset, or a top-level /robots.txt) is not a
+		// page of the app. Deeper paths are: a run id has dots in it.
 		http.NotFound(w, r)
 		return
 	default:

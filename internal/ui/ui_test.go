@@ -90,6 +90,13 @@ func TestMissingFilesAre404(t *testing.T) {
 			t.Errorf("%s: %d, want 404", p, rec.Code)
 		}
 	}
+	// A run's page is a page of the app, though its id has dots in it.
+	for _, p := range []string{"/dags/etl/runs/manual__2026-11-23T18:27:59.892535+00:00",
+		"/dags/etl/runs/manual__2026-11-23T18:27:59.892535+00:00/tasks/load"} {
+		if rec := get(h, p); rec.Code != 200 || !strings.Contains(rec.Body.String(), `<div id="root">`) {
+			t.Errorf("%s: %d, want the app's page", p, rec.Code)
+		}
+	}
 	req := httptest.NewRequest("POST", "/dags", bytes.NewReader(nil))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
