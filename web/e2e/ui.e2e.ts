@@ -1,6 +1,7 @@
 // The web UI in a real headless Chromium against a real `updraft
 // standalone` running the example DAGs: sign in, trigger, watch the grid,
-// read logs, see the failing example, clear it, and be refused as a Viewer.
+// show times in another zone, read logs, see the failing example, clear it,
+// and be refused as a Viewer.
 // Each view is kept as a screenshot under e2e/.artifacts/screenshots.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -138,6 +139,45 @@ describe('as an admin', () => {
 
     await page.click(byTestId('tab-details'));
     await shot(page, '09-details');
+  });
+
+  test('times follow the time zone chosen in the topbar, and the choice survives a reload', async () => {
+    const run = await latestRun('fan_out');
+    // The run's join task: a run page's own URL ends in the run id, whose
+    // dot the server takes for a file's extension on a reload.
+    await page.goto(`${server.url}/dags/fan_out/runs/${encodeURIComponent(run.dag_run_id)}/tasks/join`);
+    const select = page.locator(byTestId('timezone-select'));
+    const zoneName = page.locator(byTestId('timezone-name'));
+    // A time the panel shows (when join started): its text against its dateTime attribute.
+    const time = page.locator(`${byTestId('ti-details')} time`).first();
+    await time.waitFor();
+    const iso = (await time.getAttribute('datetime'))!;
+    const utcPlus = (minutes: number) =>
+      new Date(Date.parse(iso) + minutes * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+    expect(await select.inputValue()).toBe('UTC');
+    expect(await zoneName.textContent()).toBe('UTC');
+    expect(await time.textContent()).toBe(utcPlus(0));
+
+    await select.selectOption('Asia/Kolkata');
+    await expect.poll(() => time.textContent()).toBe(utcPlus(5 * 60 + 30));
+    expect(await zoneName.textContent()).toBe('GMT+5:30');
+    await shot(page, '19-time-zone');
+
+    await page.reload();
+    await time.waitFor();
+    expect(await select.inputValue()).toBe('Asia/Kolkata');
+    expect(await time.getAttribute('datetime')).toBe(iso);
+    expect(await time.textContent()).toBe(utcPlus(5 * 60 + 30));
+
+    // The Gantt chart's start says the zone too.
+    await page.goto(`${server.url}/dags/fan_out`);
+    await page.click(byTestId('tab-gantt'));
+    await expect.poll(() => page.textContent(byTestId('gantt-started'))).toMatch(/^Started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\+5:30$/);
+
+    // Back to UTC for the tests that follow.
+    await select.selectOption('UTC');
+    await expect.poll(() => page.textContent(byTestId('gantt-started'))).toMatch(/ UTC$/);
+    expect(await page.evaluate(() => localStorage.getItem('updraft-timezone'))).toBe('UTC');
   });
 
   test('trigger ml_pipeline from its params form and read a task log, XCom and rendered command', async () => {

@@ -1,9 +1,10 @@
 // The frame around every signed-in page: navigation at the left, the user
-// and theme controls at the top.
+// time zone and theme controls at the top.
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useSession } from '../auth/SessionContext';
 import { visibleAdminPages } from '../lib/permissions';
 import { useTheme } from './ThemeContext';
+import { TimeZoneSelect } from './TimeZoneSelect';
 import { ConnectionIcon, DagsIcon, MoonIcon, PoolIcon, SignOutIcon, SunIcon, UsersIcon, VariableIcon } from './Icons';
 
 const ADMIN_ICONS: Record<string, typeof DagsIcon> = {
@@ -48,9 +49,7 @@ export function Layout() {
       <div className="main-column">
         <header className="topbar">
           <div className="topbar-spacer" />
-          <span className="topbar-tz" title="Dates and times are shown in UTC">
-            UTC
-          </span>
+          <TimeZoneSelect />
           <button type="button" className="icon-button" data-testid="theme-toggle" onClick={toggle} title={theme === 'dark' ? 'Switch to light mode' : 'Switch to dark mode'} aria-label="Toggle dark mode">
             {theme === 'dark' ? <SunIcon /> : <MoonIcon />}
           </button>

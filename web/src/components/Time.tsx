@@ -1,11 +1,13 @@
-import { formatDateTime, formatRelative } from '../lib/format';
+import { formatDateTime, formatDateTimeWithZone, formatRelative } from '../lib/format';
+import { useTimeZone } from '../lib/timeZone';
 
-/** A UTC date and time, with how long ago in the tooltip. */
+/** A date and time in the display time zone, with how long ago in the tooltip. */
 export function Time({ value, relative }: { value: string | null | undefined; relative?: boolean }) {
+  const timeZone = useTimeZone();
   if (!value) return <span className="muted">—</span>;
   return (
-    <time dateTime={value} title={relative ? formatDateTime(value) + ' UTC' : formatRelative(value)}>
-      {relative ? formatRelative(value) : formatDateTime(value)}
+    <time dateTime={value} title={relative ? formatDateTimeWithZone(value, timeZone) : formatRelative(value)}>
+      {relative ? formatRelative(value) : formatDateTime(value, timeZone)}
     </time>
   );
 }

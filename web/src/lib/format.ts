@@ -1,29 +1,96 @@
-// Dates, durations and relative times as the UI writes them. Times are shown
-// in UTC, Airflow's default UI time zone, so every user reads the same clock.
+// Dates, durations and relative times as the UI writes them. Dates and times
+// are shown in the display time zone the user chose (UTC, Airflow's default UI
+// time zone, until they choose another; see timeZone.ts), always in the same
+// "YYYY-MM-DD HH:MM:SS" shape.
+import { getDisplayTimeZone } from './timeZone';
 
-export function parseDate(value: string | null | undefined): Date | null {
-  if (!value) return null;
-  const date = new Date(value);
+type DateInput = string | number | Date | null | undefined;
+
+export function parseDate(value: DateInput): Date | null {
+  if (value === null || value === undefined || value === '') return null;
+  const date = value instanceof Date ? new Date(value.getTime()) : new Date(value);
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+const pad = (value: number | string, width = 2) => String(value).padStart(width, '0');
 
-/** 2026-11-23 15:03:04 */
-export function formatDateTime(value: string | null | undefined): string {
+// Building a DateTimeFormat is slow next to using one: one per zone, kept.
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+const zoneNameFormats = new Map<string, Intl.DateTimeFormat>();
+
+function cached(cache: Map<string, Intl.DateTimeFormat>, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  let format = cache.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { ...options, timeZone });
+    cache.set(timeZone, format);
+  }
+  return format;
+}
+
+interface WallClock {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+}
+
+/** The date and time a clock in timeZone shows at that instant. */
+function wallClock(date: Date, timeZone: string): WallClock {
+  const format = cached(dateTimeFormats, timeZone, {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    // h23, not hour12: false, which some engines write as "24" at midnight.
+    hourCycle: 'h23',
+  });
+  const clock: WallClock = { year: '', month: '', day: '', hour: '', minute: '', second: '' };
+  for (const part of format.formatToParts(date)) {
+    if (part.type in clock) clock[part.type as keyof WallClock] = part.value;
+  }
+  return {
+    year: pad(clock.year, 4),
+    month: pad(clock.month),
+    day: pad(clock.day),
+    hour: pad(clock.hour === '24' ? '0' : clock.hour),
+    minute: pad(clock.minute),
+    second: pad(clock.second),
+  };
+}
+
+/** 2026-11-23 15:03:04, in the display time zone unless one is given. */
+export function formatDateTime(value: DateInput, timeZone: string = getDisplayTimeZone()): string {
   const date = parseDate(value);
   if (!date) return '—';
-  return (
-    `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ` +
-    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`
-  );
+  const c = wallClock(date, timeZone);
+  return `${c.year}-${c.month}-${c.day} ${c.hour}:${c.minute}:${c.second}`;
 }
 
 /** 15:03:04.123, for log lines. */
-export function formatTimeOfDay(value: string | null | undefined): string {
+export function formatTimeOfDay(value: DateInput, timeZone: string = getDisplayTimeZone()): string {
   const date = parseDate(value);
   if (!date) return '';
-  return `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}.${pad(date.getUTCMilliseconds(), 3)}`;
+  const c = wallClock(date, timeZone);
+  // Zones are whole seconds apart: the milliseconds are the same everywhere.
+  return `${c.hour}:${c.minute}:${c.second}.${pad(date.getUTCMilliseconds(), 3)}`;
+}
+
+/** The zone's short name at that instant: "UTC", "EDT", "EST", "GMT+5:30". */
+export function timeZoneShortName(timeZone: string = getDisplayTimeZone(), at: DateInput = new Date()): string {
+  const date = parseDate(at) ?? new Date();
+  const format = cached(zoneNameFormats, timeZone, { timeZoneName: 'short' });
+  return format.formatToParts(date).find((part) => part.type === 'timeZoneName')?.value ?? timeZone;
+}
+
+/** 2026-11-23 15:03:04 EST: the date and time with its zone, for tooltips. */
+export function formatDateTimeWithZone(value: DateInput, timeZone: string = getDisplayTimeZone()): string {
+  const date = parseDate(value);
+  if (!date) return '—';
+  return `${formatDateTime(date, timeZone)} ${timeZoneShortName(timeZone, date)}`;
 }
 
 /** 0.42s, 12s, 3m 05s, 2h 04m, 3d 2h. */
@@ -42,7 +109,7 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /** Seconds between two instants; a missing end means "still going" (now). */
-export function durationBetween(start: string | null | undefined, end: string | null | undefined, now: Date = new Date()): number | null {
+export function durationBetween(start: DateInput, end: DateInput, now: Date = new Date()): number | null {
   const from = parseDate(start);
   if (!from) return null;
   const to = parseDate(end) ?? now;
@@ -60,7 +127,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 
 /** "3 minutes ago", "in 2 hours", "just now". */
-export function formatRelative(value: string | null | undefined, now: Date = new Date()): string {
+export function formatRelative(value: DateInput, now: Date = new Date()): string {
   const date = parseDate(value);
   if (!date) return '—';
   const deltaSeconds = (date.getTime() - now.getTime()) / 1000;

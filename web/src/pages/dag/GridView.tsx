@@ -3,9 +3,10 @@
 // click handler serves every cell.
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type MouseEvent } from 'react';
 import type { GridRun, GridTask } from '../../api/types';
-import { formatDateTime, formatDuration } from '../../lib/format';
+import { formatDateTimeWithZone, formatDuration } from '../../lib/format';
 import { cellState, countStates, runBarHeight, runDuration, type GridModel } from '../../lib/gridModel';
 import { stateColor, stateLabel } from '../../lib/stateColors';
+import { useTimeZone } from '../../lib/timeZone';
 import { sameRange, visibleRange, type ItemRange } from '../../lib/virtualWindow';
 import { BAR_MAX_HEIGHT, COLUMN_WIDTH, HEADER_HEIGHT, ROW_HEIGHT, labelColumnWidth } from './gridLayout';
 
@@ -27,18 +28,19 @@ const OVERSCAN_ROWS = 8;
 const NO_COLUMNS: ItemRange = { start: 0, end: 0 };
 const OVERSCAN_COLUMNS = 6;
 
-function runTitle(run: GridRun, now: Date): string {
+function runTitle(run: GridRun, now: Date, timeZone: string): string {
   return [
     run.dag_run_id,
     `State: ${stateLabel(run.state)}`,
     `Type: ${run.run_type}`,
-    `Run after: ${formatDateTime(run.run_after)}`,
+    `Run after: ${formatDateTimeWithZone(run.run_after, timeZone)}`,
     `Duration: ${formatDuration(runDuration(run, now))}`,
   ].join('\n');
 }
 
 export const GridView = memo(function GridView({ model, selectedRunId, selectedTaskId, onSelectRun, onSelectTaskInstance, onSelectTask }: GridViewProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
+  const timeZone = useTimeZone();
   const labelWidth = useMemo(() => labelColumnWidth(model.tasks.map((task) => task.task_display_name || task.task_id)), [model.tasks]);
   const taskCount = model.tasks.length;
   const runCount = model.runs.length;
@@ -141,7 +143,7 @@ export const GridView = memo(function GridView({ model, selectedRunId, selectedT
               data-state={run.state}
               data-grid-action="run"
               data-run-id={run.dag_run_id}
-              title={runTitle(run, now)}
+              title={runTitle(run, now, timeZone)}
               aria-label={`Run ${run.dag_run_id}: ${run.state}`}
             >
               <span className="grid-run-bar" style={{ height: runBarHeight(runDuration(run, now), model.maxDuration, BAR_MAX_HEIGHT), background: stateColor(run.state) }} />

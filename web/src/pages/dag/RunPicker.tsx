@@ -5,6 +5,7 @@ import { useRecentRuns } from '../../api/hooks/runs';
 import type { DagRun } from '../../api/types';
 import { formatDateTime } from '../../lib/format';
 import { stateLabel } from '../../lib/stateColors';
+import { useTimeZone } from '../../lib/timeZone';
 
 export function useSelectedRun(dagId: string, runId: string | undefined): { run: DagRun | null; runs: DagRun[]; loading: boolean } {
   const recent = useRecentRuns(dagId);
@@ -15,6 +16,7 @@ export function useSelectedRun(dagId: string, runId: string | undefined): { run:
 
 export function RunPicker({ runs, selected }: { runs: DagRun[]; selected: string | undefined }) {
   const [, setParams] = useSearchParams();
+  const timeZone = useTimeZone();
   if (runs.length === 0) return <span className="muted">No runs yet</span>;
   const options = selected && !runs.some((run) => run.dag_run_id === selected) ? [selected, ...runs.map((run) => run.dag_run_id)] : runs.map((run) => run.dag_run_id);
   return (
@@ -35,7 +37,7 @@ export function RunPicker({ runs, selected }: { runs: DagRun[]; selected: string
           const run = runs.find((item) => item.dag_run_id === id);
           return (
             <option key={id} value={id}>
-              {run ? `${formatDateTime(run.run_after)} · ${stateLabel(run.state)} · ${id}` : id}
+              {run ? `${formatDateTime(run.run_after, timeZone)} · ${stateLabel(run.state)} · ${id}` : id}
             </option>
           );
         })}

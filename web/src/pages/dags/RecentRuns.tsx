@@ -2,13 +2,15 @@
 // run was long, colored by state; each opens its run.
 import { Link } from 'react-router';
 import type { DagRunSummary } from '../../api/types';
-import { formatDateTime, formatDuration } from '../../lib/format';
+import { formatDateTimeWithZone, formatDuration } from '../../lib/format';
 import { runDuration, runBarHeight } from '../../lib/gridModel';
 import { normalizeState, stateColor, stateLabel } from '../../lib/stateColors';
+import { useTimeZone } from '../../lib/timeZone';
 
 const MAX_BAR = 26;
 
 export function RecentRuns({ dagId, runs }: { dagId: string; runs: DagRunSummary[] }) {
+  const timeZone = useTimeZone();
   if (runs.length === 0) return <span className="muted">No runs yet</span>;
   const ordered = [...runs].reverse();
   const now = new Date();
@@ -23,7 +25,7 @@ export function RecentRuns({ dagId, runs }: { dagId: string; runs: DagRunSummary
             to={`/dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(run.dag_run_id)}`}
             className="recent-run"
             data-state={normalizeState(run.state)}
-            title={`${run.dag_run_id}\n${stateLabel(run.state)} · ${formatDuration(duration)}\n${formatDateTime(run.logical_date ?? run.run_after)}`}
+            title={`${run.dag_run_id}\n${stateLabel(run.state)} · ${formatDuration(duration)}\n${formatDateTimeWithZone(run.logical_date ?? run.run_after, timeZone)}`}
             style={{ height: runBarHeight(duration, longest, MAX_BAR, 5), background: stateColor(run.state) }}
           />
         );

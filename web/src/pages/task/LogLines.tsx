@@ -3,10 +3,12 @@
 import { memo } from 'react';
 import type { LogLine } from '../../api/types';
 import { formatTimeOfDay } from '../../lib/format';
+import { useTimeZone } from '../../lib/timeZone';
 
 export const MAX_RENDERED_LINES = 5000;
 
 export const LogLines = memo(function LogLines({ lines }: { lines: LogLine[] }) {
+  const timeZone = useTimeZone();
   const skipped = Math.max(0, lines.length - MAX_RENDERED_LINES);
   const shown = skipped ? lines.slice(skipped) : lines;
   return (
@@ -15,7 +17,7 @@ export const LogLines = memo(function LogLines({ lines }: { lines: LogLine[] }) 
       {shown.map((line, index) => (
         <div className="log-line" key={skipped + index}>
           <span className="log-number">{skipped + index + 1}</span>
-          {line.timestamp && <span className="log-time">{formatTimeOfDay(line.timestamp)}</span>}
+          {line.timestamp && <span className="log-time">{formatTimeOfDay(line.timestamp, timeZone)}</span>}
           <span className="log-text">{line.event}</span>
         </div>
       ))}

@@ -6,9 +6,10 @@ import { useTasks } from '../../../api/hooks/dags';
 import { useRunTaskInstances } from '../../../api/hooks/runs';
 import type { TaskInstance } from '../../../api/types';
 import { Empty, ErrorMessage, Loading } from '../../../components/QueryState';
-import { durationBetween, formatDateTime, formatDuration, parseDate } from '../../../lib/format';
+import { durationBetween, formatDateTimeWithZone, formatDuration, parseDate } from '../../../lib/format';
 import { percentOf, ticks, timeSpan } from '../../../lib/ganttScale';
 import { isActiveState, normalizeState, stateColor, stateLabel } from '../../../lib/stateColors';
+import { useTimeZone } from '../../../lib/timeZone';
 import { useNow } from '../../../lib/useNow';
 import { taskInstancePath } from '../dagLinks';
 import { RunPicker, useSelectedRun } from '../RunPicker';
@@ -29,6 +30,7 @@ export default function GanttView({ dagId, runId }: { dagId: string; runId?: str
   const tasks = useTasks(dagId);
   // Running bars grow with the clock, not only when a poll brings news.
   const now = useNow(active);
+  const timeZone = useTimeZone();
 
   // Rows in the order the tasks are listed; tasks never run sit at the end.
   const rows = useMemo(() => {
@@ -46,7 +48,7 @@ export default function GanttView({ dagId, runId }: { dagId: string; runId?: str
     <div className="view-with-toolbar">
       <div className="view-toolbar">
         <RunPicker runs={runs} selected={run.dag_run_id} />
-        {span && <span className="muted small">Started {formatDateTime(new Date(span.start).toISOString())} UTC</span>}
+        {span && <span className="muted small" data-testid="gantt-started">Started {formatDateTimeWithZone(span.start, timeZone)}</span>}
       </div>
       {taskInstances.error ? (
         <ErrorMessage error={taskInstances.error} />
@@ -66,7 +68,7 @@ export default function GanttView({ dagId, runId }: { dagId: string; runId?: str
             </div>
           </div>
           {rows.map((ti) => (
-            <GanttRow key={`${ti.task_id}/${ti.map_index}`} ti={ti} span={span} now={now} dagId={dagId} />
+            <GanttRow key={`${ti.task_id}/${ti.map_index}`} ti={ti} span={span} now={now} dagId={dagId} timeZone={timeZone} />
           ))}
         </div>
       )}
@@ -75,12 +77,12 @@ export default function GanttView({ dagId, runId }: { dagId: string; runId?: str
   );
 }
 
-function GanttRow({ ti, span, now, dagId }: { ti: TaskInstance; span: ReturnType<typeof timeSpan>; now: number; dagId: string }) {
+function GanttRow({ ti, span, now, dagId, timeZone }: { ti: TaskInstance; span: ReturnType<typeof timeSpan>; now: number; dagId: string; timeZone: string }) {
   const state = normalizeState(ti.state);
   const start = parseDate(ti.start_date)?.getTime();
   const queued = parseDate(ti.queued_when)?.getTime();
   const end = parseDate(ti.end_date)?.getTime() ?? (start !== undefined ? now : undefined);
-  const title = `${ti.task_id}: ${stateLabel(ti.state)}\nQueued ${formatDateTime(ti.queued_when)}\nStarted ${formatDateTime(ti.start_date)}\nEnded ${formatDateTime(ti.end_date)}\nDuration ${formatDuration(ti.duration ?? durationBetween(ti.start_date, ti.end_date))}`;
+  const title = `${ti.task_id}: ${stateLabel(ti.state)}\nQueued ${formatDateTimeWithZone(ti.queued_when, timeZone)}\nStarted ${formatDateTimeWithZone(ti.start_date, timeZone)}\nEnded ${formatDateTimeWithZone(ti.end_date, timeZone)}\nDuration ${formatDuration(ti.duration ?? durationBetween(ti.start_date, ti.end_date))}`;
   return (
     <div className="gantt-row">
       <Link className="gantt-label mono" to={taskInstancePath(dagId, ti.dag_run_id, ti.task_id)} title={ti.task_id}>
