@@ -13,27 +13,33 @@ import (
 type ParseFunc func(filename string, src []byte) (*dag.DAG, error)
 
 // Versions loads DAG versions from the store and keeps them parsed: a
-// version never changes, so it is parsed once per process.
+// version never changes, so it is parsed once per process. One that does
+// not parse is remembered too, so it is not read and parsed again on every
+// request that shows one of its task instances.
 type Versions struct {
 	store store.Store
 	parse ParseFunc
 
-	mu    sync.Mutex
-	cache map[int64]*dag.DAG
+	mu         sync.Mutex
+	cache      map[int64]*dag.DAG
+	unloadable map[int64]*UnloadableError
 }
 
 // NewVersions returns an empty cache.
 func NewVersions(st store.Store, parse ParseFunc) *Versions {
-	return &Versions{store: st, parse: parse, cache: map[int64]*dag.DAG{}}
+	return &Versions{store: st, parse: parse, cache: map[int64]*dag.DAG{}, unloadable: map[int64]*UnloadableError{}}
 }
 
 // Get returns the DAG of a version.
 func (v *Versions) Get(ctx context.Context, id int64) (*dag.DAG, error) {
 	v.mu.Lock()
-	d := v.cache[id]
+	d, bad := v.cache[id], v.unloadable[id]
 	v.mu.Unlock()
 	if d != nil {
 		return d, nil
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	ver, err := v.store.DagVersionGet(ctx, id)
 	if err != nil {
@@ -41,7 +47,11 @@ func (v *Versions) Get(ctx context.Context, id int64) (*dag.DAG, error) {
 	}
 	d, err = v.parse(ver.FileLoc, ver.Source)
 	if err != nil {
-		return nil, &UnloadableError{DagID: ver.DagID, Version: ver.VersionNumber, Err: err}
+		ue := &UnloadableError{DagID: ver.DagID, Version: ver.VersionNumber, Err: err}
+		v.mu.Lock()
+		v.unloadable[id] = ue
+		v.mu.Unlock()
+		return nil, ue
 	}
 	v.mu.Lock()
 	v.cache[id] = d
