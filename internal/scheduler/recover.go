@@ -70,9 +70,9 @@ func (s *Scheduler) recover(ctx context.Context) error {
 			reason := "the scheduler that ran this try stopped; its process is gone"
 			c.State, c.EndDate, c.Reason, c.RecordTry = dag.TaskFailed, &now, &reason, true
 			if ti.TryNumber <= ti.MaxTries {
-				delay, err := s.retryDelayOf(ctx, ti)
-				if err != nil {
-					return err
+				var delay time.Duration
+				if t := taskOf(dags[ti.RunPK], ti.TaskID); t != nil {
+					delay = RetryDelay(t, ti.TryNumber)
 				}
 				at := now.Add(delay)
 				c.State, c.NextRetryAt = dag.TaskUpForRetry, &at
@@ -86,21 +86,6 @@ func (s *Scheduler) recover(ctx context.Context) error {
 	// A failed try's downstream is decided by the full pass this runs in.
 	_, err = s.st.TaskInstanceApply(ctx, changes)
 	return err
-}
-
-func (s *Scheduler) retryDelayOf(ctx context.Context, ti *store.TaskInstance) (time.Duration, error) {
-	r, err := s.st.DagRunGetByID(ctx, ti.RunPK)
-	if err != nil {
-		return 0, err
-	}
-	d, err := s.runDAG(ctx, r)
-	if err != nil && !errors.Is(err, errRunFailed) {
-		return 0, err
-	}
-	if t := taskOf(d, ti.TaskID); t != nil {
-		return RetryDelay(t, ti.TryNumber), nil
-	}
-	return 0, nil
 }
 
 // retryDue puts task instances whose retry delay has passed back to
