@@ -69,9 +69,9 @@ type principal struct {
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	p := &principal{}
 	token := ""
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, t, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "bearer") || t == "" {
+	if r.Header.Get("Authorization") != "" {
+		t, ok := bearerToken(r)
+		if !ok {
 			return nil, errorf(http.StatusUnauthorized, "Not authenticated")
 		}
 		token = t
@@ -102,6 +102,12 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	}
 	p.user = u
 	return p, nil
+}
+
+// bearerToken is the token of an "Authorization: Bearer TOKEN" header.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return token, ok && strings.EqualFold(scheme, "bearer") && token != ""
 }
 
 // bcryptCost is the work factor of new password hashes. Tests lower it:

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/store"
@@ -18,8 +17,8 @@ const maxXComKey = 512
 // and user tokens are not taken: these operations are a try's, not a
 // person's.
 func (s *Server) authenticateTask(r *http.Request) (executor.TryKey, error) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") || token == "" {
+	token, ok := bearerToken(r)
+	if !ok {
 		return executor.TryKey{}, errorf(http.StatusUnauthorized, "Not authenticated: a task token is required")
 	}
 	key, err := tasktoken.Verify(s.cfg.Secret, token, s.now())
