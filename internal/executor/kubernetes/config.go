@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	"github.com/updraft-dev/updraft/internal/dag"
 	"github.com/updraft-dev/updraft/internal/executor"
 	"github.com/updraft-dev/updraft/internal/logstore"
 )
@@ -156,7 +157,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OnFinishAction == "" {
 		c.OnFinishAction = "delete_pod"
 	}
-	if !slices.Contains([]string{"delete_pod", "delete_succeeded_pod", "keep_pod"}, c.OnFinishAction) {
+	if !slices.Contains(dag.OnFinishActions, c.OnFinishAction) {
 		return c, fmt.Errorf("kubernetes: unknown on_finish_action %q; use delete_pod, delete_succeeded_pod or keep_pod", c.OnFinishAction)
 	}
 	if c.APIURL != "" && c.TaskToken == nil {

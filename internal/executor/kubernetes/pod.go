@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,15 +158,16 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 	}
 	pod.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
 	k := req.Key
-	pod.Name = podName(k)
+	name, ids := podName(k), tryLabels(c.Instance, k)
+	pod.Name = name
 	pod.GenerateName = ""
-	pod.Namespace = firstOf(p.Namespace, c.Namespace)
+	pod.Namespace = cmp.Or(p.Namespace, c.Namespace)
 
-	pod.Labels = merged(pod.Labels, c.Labels, p.Labels, tryLabels(c.Instance, k))
+	pod.Labels = merged(pod.Labels, c.Labels, p.Labels, ids)
 	pod.Annotations = merged(pod.Annotations, p.Annotations, map[string]string{
 		annotationDagID: k.DagID, annotationRunID: k.RunID, annotationTaskID: k.TaskID,
 		annotationTryNumber: strconv.Itoa(k.TryNumber), annotationMapIndex: strconv.Itoa(k.MapIndex),
-		annotationOnFinish: firstOf(p.OnFinishAction, c.OnFinishAction),
+		annotationOnFinish: cmp.Or(p.OnFinishAction, c.OnFinishAction),
 	})
 	if req.Timeout > 0 {
 		pod.Annotations[annotationTimeout] = req.Timeout.String()
@@ -237,7 +240,7 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 		if s.Key != "" {
 			vol.Secret.Items = []corev1.KeyToPath{{Key: s.Key, Path: s.Key}}
 		}
-		if !hasVolume(spec.Volumes, vol.Name) {
+		if !slices.ContainsFunc(spec.Volumes, func(v corev1.Volume) bool { return v.Name == vol.Name }) {
 			spec.Volumes = append(spec.Volumes, vol)
 		}
 	}
@@ -248,8 +251,10 @@ func (c *Config) renderPod(req *executor.Request) (*corev1.Pod, error) {
 			return nil, fmt.Errorf("task %s: pod_override: %w", k.TaskID, err)
 		}
 		// What identifies the try is not the override's to change.
-		pod.Name, pod.Labels[labelTry], pod.Labels[labelManagedBy], pod.Labels[labelInstance] =
-			podName(k), tryHash(k), managedBy, c.Instance
+		pod.Name = name
+		for _, l := range []string{labelTry, labelManagedBy, labelInstance} {
+			pod.Labels[l] = ids[l]
+		}
 		pod.Spec.RestartPolicy = corev1.RestartPolicyNever
 	}
 	pinEnv(pod, reserved)
@@ -297,21 +302,12 @@ func pinEnv(pod *corev1.Pod, reserved []corev1.EnvVar) {
 	}
 }
 
-func hasVolume(vols []corev1.Volume, name string) bool {
-	for _, v := range vols {
-		if v.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // baseContainer is the task's container.
 func (c *Config) baseContainer(req *executor.Request, p dag.Pod, reserved []corev1.EnvVar) (corev1.Container, error) {
 	k := req.Key
 	ctr := corev1.Container{
 		Name:                     containerName,
-		Image:                    firstOf(p.Image, c.Image),
+		Image:                    cmp.Or(p.Image, c.Image),
 		ImagePullPolicy:          corev1.PullPolicy(p.ImagePullPolicy),
 		WorkingDir:               req.WorkingDir,
 		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
@@ -489,13 +485,4 @@ func merged(ms ...map[string]string) map[string]string {
 		maps.Copy(out, m)
 	}
 	return out
-}
-
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"time"
@@ -45,14 +44,18 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		pods = append(pods, list...)
 	}
 	var adopted []executor.TryKey
-	var follow []*corev1.Pod
+	type follow struct {
+		t   *try
+		pod *corev1.Pod
+	}
+	var follows []follow
 	for _, pod := range pods {
 		key, ok := keyOf(pod)
-		if !ok {
+		switch {
+		case !ok || pod.DeletionTimestamp != nil:
 			continue
-		}
-		if !running[key] || pod.DeletionTimestamp != nil {
-			if pod.DeletionTimestamp == nil && e.try(key) == nil && e.stray(ctx, key) {
+		case !running[key]:
+			if e.try(key) == nil && e.stray(ctx, key) {
 				t := &try{key: key, ns: pod.Namespace, name: pod.Name}
 				e.log.Info("deleting the pod of a try that is not running", "pod", pod.Namespace+"/"+pod.Name, "try", key.String())
 				e.deletePod(t) //nolint:contextcheck // bounded by the executor's context, as every delete
@@ -80,16 +83,16 @@ func (e *Executor) Recover(ctx context.Context, tries []executor.RunningTry) ([]
 		e.openLog(t)
 		e.logf(t, "adopted pod %s/%s after a scheduler restart", t.ns, t.name)
 		adopted = append(adopted, key)
-		follow = append(follow, pod)
+		follows = append(follows, follow{t, pod})
 	}
-	for _, pod := range follow {
-		t := e.try(mustKey(pod))
-		if pod.Status.Phase == corev1.PodPending {
+	for _, f := range follows {
+		if f.pod.Status.Phase == corev1.PodPending {
+			t := f.t
 			t.mu.Lock()
 			t.startTimer = time.AfterFunc(t.startupTimeout, func() { e.startupTimedOut(t) }) //nolint:contextcheck // a timer of the executor's
 			t.mu.Unlock()
 		}
-		e.onPod(pod) //nolint:contextcheck // what follows an adopted pod outlives Recover's caller
+		e.onPod(f.pod) //nolint:contextcheck // what follows an adopted pod outlives Recover's caller
 	}
 	return adopted, nil
 }
@@ -116,14 +119,6 @@ func (e *Executor) stray(ctx context.Context, key executor.TryKey) bool {
 		return false
 	}
 	return !running
-}
-
-func mustKey(pod *corev1.Pod) executor.TryKey {
-	k, ok := keyOf(pod)
-	if !ok {
-		panic(fmt.Sprintf("pod %s has no try key", pod.Name))
-	}
-	return k
 }
 
 // remainingTimeout reads an adopted try's execution timeout and what is
