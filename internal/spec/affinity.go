@@ -80,18 +80,10 @@ func (d *decoder) checkNodeSelectorTerm(path string, term corev1.NodeSelectorTer
 // checkNodeOperator checks an operator of a node selector and the number of
 // values it takes.
 func (d *decoder) checkNodeOperator(path string, r corev1.NodeSelectorRequirement) {
-	p, op := d.fieldAt(path, "operator")
-	vp, values := d.fieldAt(path, "values")
-	switch r.Operator {
-	case corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn:
-		if len(r.Values) == 0 {
-			d.errorAt(vp, values, "operator %s needs values", r.Operator)
-		}
-	case corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist:
-		if len(r.Values) > 0 {
-			d.errorAt(vp, values, "operator %s takes no values", r.Operator)
-		}
-	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+	switch {
+	case checkSetOperator(d, path, r.Operator, r.Values):
+	case r.Operator == corev1.NodeSelectorOpGt || r.Operator == corev1.NodeSelectorOpLt:
+		vp, values := d.fieldAt(path, "values")
 		if len(r.Values) != 1 {
 			d.errorAt(vp, values, "operator %s takes one value", r.Operator)
 		} else if _, err := strconv.ParseInt(r.Values[0], 10, 64); err != nil {
@@ -99,8 +91,29 @@ func (d *decoder) checkNodeOperator(path string, r corev1.NodeSelectorRequiremen
 			d.errorAt(d.valueAt(ip), ip, "operator %s compares integers, got %q", r.Operator, r.Values[0])
 		}
 	default:
+		p, op := d.fieldAt(path, "operator")
 		d.errorAt(p, op, "unknown operator %q; use one of %s", r.Operator, quoteList(nodeSelectorOperators))
 	}
+}
+
+// checkSetOperator checks the values of the operators node selectors and
+// label selectors share: In and NotIn need some, Exists and DoesNotExist take
+// none. It reports whether op is one of them.
+func checkSetOperator[T ~string](d *decoder, path string, op T, values []string) bool {
+	vp, vfp := d.fieldAt(path, "values")
+	switch metav1.LabelSelectorOperator(op) {
+	case metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn:
+		if len(values) == 0 {
+			d.errorAt(vp, vfp, "operator %s needs values", op)
+		}
+	case metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist:
+		if len(values) > 0 {
+			d.errorAt(vp, vfp, "operator %s takes no values", op)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 func (d *decoder) checkPodAffinity(path string, required []corev1.PodAffinityTerm, preferred []corev1.WeightedPodAffinityTerm) {
@@ -144,18 +157,8 @@ func (d *decoder) checkLabelSelector(path string, s *metav1.LabelSelector) {
 			continue
 		}
 		d.checkName(joinKey(ip, "key"), "label key", r.Key, content.IsLabelKey)
-		p, op := d.fieldAt(ip, "operator")
-		vp, values := d.fieldAt(ip, "values")
-		switch r.Operator {
-		case metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn:
-			if len(r.Values) == 0 {
-				d.errorAt(vp, values, "operator %s needs values", r.Operator)
-			}
-		case metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist:
-			if len(r.Values) > 0 {
-				d.errorAt(vp, values, "operator %s takes no values", r.Operator)
-			}
-		default:
+		if !checkSetOperator(d, ip, r.Operator, r.Values) {
+			p, op := d.fieldAt(ip, "operator")
 			d.errorAt(p, op, "unknown operator %q; use one of %s", r.Operator, quoteList(labelSelectorOperators))
 		}
 	}

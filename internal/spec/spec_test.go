@@ -153,6 +153,10 @@ func TestParseErrors(t *testing.T) {
 		{"toleration without key", y("dag_id: x", "tasks:", "  a: {tolerations: [{effect: NoSchedule}]}"), []wantErr{{3, 21, "tasks.a.tolerations[0].operator", "operator Equal needs a key"}}},
 		{"node affinity operator", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      nodeAffinity:", "        requiredDuringSchedulingIgnoredDuringExecution:", "          nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: Within, values: [a]}]}]"), []wantErr{{7, 73, "tasks.a.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator", `unknown operator "Within"`}}},
 		{"affinity weight", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      podAntiAffinity:", "        preferredDuringSchedulingIgnoredDuringExecution:", "          - weight: 500", "            podAffinityTerm: {topologyKey: kubernetes.io/hostname}"), []wantErr{{7, 21, "tasks.a.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "must be between 1 and 100, got 500"}}},
+		{"node selector Exists with values", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      nodeAffinity:", "        requiredDuringSchedulingIgnoredDuringExecution:", "          nodeSelectorTerms: [{matchExpressions: [{key: gpu, operator: Exists, values: [a]}]}]"), []wantErr{{7, 88, "tasks.a.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values", "operator Exists takes no values"}}},
+		{"node selector Gt on a word", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      nodeAffinity:", "        requiredDuringSchedulingIgnoredDuringExecution:", "          nodeSelectorTerms: [{matchFields: [{key: metadata.name, operator: Gt, values: [big]}]}]"), []wantErr{{7, 90, "tasks.a.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values[0]", `operator Gt compares integers, got "big"`}}},
+		{"label selector NotIn without values", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      podAffinity:", "        requiredDuringSchedulingIgnoredDuringExecution:", "          - {topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: NotIn}]}}"), []wantErr{{7, 68, "tasks.a.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values", "operator NotIn needs values"}}},
+		{"label selector Gt", y("dag_id: x", "tasks:", "  a:", "    affinity:", "      podAffinity:", "        requiredDuringSchedulingIgnoredDuringExecution:", "          - {topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: Gt, values: ['1']}]}}"), []wantErr{{7, 89, "tasks.a.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].operator", `unknown operator "Gt"; use one of "In", "NotIn", "Exists", "DoesNotExist"`}}},
 		{"pod affinity without topologyKey", y("dag_id: x", "tasks:", "  a: {affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: db}}}]}}}"), []wantErr{{3, 81, "tasks.a.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "missing required field"}}},
 		{"init container without image", y("dag_id: x", "tasks:", "  a: {init_containers: [{name: init}]}"), []wantErr{{3, 25, "tasks.a.init_containers[0].image", "missing required field"}}},
 		{"init container named base", y("dag_id: x", "tasks:", "  a: {init_containers: [{name: base, image: busybox}]}"), []wantErr{{3, 32, "tasks.a.init_containers[0].name", `"base" is the name of the task's container`}}},
@@ -194,20 +198,27 @@ func TestParseErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse succeeded with DAG %q; want %d errors", g.ID, len(tt.want))
 			}
-			var list ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("error is %T, want ErrorList: %v", err, err)
-			}
-			if len(list) != len(tt.want) {
-				t.Fatalf("got %d errors, want %d:\n%v", len(list), len(tt.want), err)
-			}
-			for i, w := range tt.want {
-				e := list[i]
-				if e.File != "dag.yaml" || e.Line != w.line || e.Column != w.col || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
-					t.Errorf("error %d = %q\nwant dag.yaml:%d:%d: %s: ...%s...", i, e.Error(), w.line, w.col, w.field, w.msg)
-				}
-			}
+			checkErrors(t, err, "dag.yaml", tt.want)
 		})
+	}
+}
+
+// checkErrors checks that err is an ErrorList holding the errors wanted, in
+// order, all in file.
+func checkErrors(t *testing.T, err error, file string, want []wantErr) {
+	t.Helper()
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error is %T, want ErrorList: %v", err, err)
+	}
+	if len(list) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(list), len(want), err)
+	}
+	for i, w := range want {
+		e := list[i]
+		if e.File != file || e.Line != w.line || e.Column != w.col || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
+			t.Errorf("error %d = %q\nwant %s:%d:%d: %s: ...%s...", i, e.Error(), file, w.line, w.col, w.field, w.msg)
+		}
 	}
 }
 
@@ -476,19 +487,10 @@ func TestParseResourceProfiles(t *testing.T) {
 	}
 	opts := Options{ResourceProfiles: []string{"small"}, DefaultExecutor: "kubernetes"}
 	_, err := ParseWith("train.yaml", []byte(src), opts)
-	var list ErrorList
-	if !errors.As(err, &list) || len(list) != 2 {
-		t.Fatalf("want two errors, got %v", err)
-	}
-	for i, want := range []wantErr{
+	checkErrors(t, err, "train.yaml", []wantErr{
 		{3, 14, "default_args.resources", `unknown resource profile "huge" for the Kubernetes executor (kubernetes_resource_profiles: it has small)`},
 		{6, 38, "tasks.tune.resources", `unknown resource profile "giant"`},
-	} {
-		e := list[i]
-		if e.Line != want.line || e.Column != want.col || e.Field != want.field || !strings.Contains(e.Msg, want.msg) {
-			t.Errorf("error %d: %s, want %d:%d %s: %s", i, e.Error(), want.line, want.col, want.field, want.msg)
-		}
-	}
+	})
 	// With local the default, no task here runs as a pod.
 	opts.DefaultExecutor = "local"
 	if _, err := ParseWith("train.yaml", []byte(src), opts); err != nil {
