@@ -96,18 +96,16 @@ func TestOutputPassesThrough(t *testing.T) {
 // A value left in the file by an earlier container of the pod is not the
 // try's return value.
 func TestStaleXComCleared(t *testing.T) {
-	dir := t.TempDir()
-	xcom := filepath.Join(dir, "xcom.json")
+	xcom := filepath.Join(t.TempDir(), "xcom.json")
 	if err := os.WriteFile(xcom, []byte(`{"stale": true}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Argv: []string{"true"}, XComFile: xcom, TerminationLog: filepath.Join(dir, "log"), Env: []string{"PATH=" + os.Getenv("PATH")}}
-	if code := Run(t.Context(), cfg); code != 0 {
-		t.Fatalf("exit %d", code)
+	r := runWith(t, t.Context(), func(c *Config) { c.XComFile = xcom }, "true")
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
 	}
-	raw, _ := os.ReadFile(cfg.TerminationLog)
-	if strings.Contains(string(raw), "stale") {
-		t.Errorf("termination message %s carries the stale value", raw)
+	if strings.Contains(r.raw, "stale") || r.message.XCom != nil {
+		t.Errorf("termination message %s carries the stale value", r.raw)
 	}
 }
 

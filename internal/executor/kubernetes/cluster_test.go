@@ -112,9 +112,7 @@ func testNamespace(t *testing.T, rc *rest.Config) (string, kubernetes.Interface)
 
 // kwokTemplate is a pod template that sends pods to KWOK's simulated nodes.
 func kwokTemplate(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "pod-template.yaml")
-	const tpl = `apiVersion: v1
+	return writeTemplate(t, `apiVersion: v1
 kind: Pod
 metadata:
   labels: {from-template: "yes"}
@@ -125,7 +123,14 @@ spec:
     - name: base
       image: busybox:template
       env: [{name: FROM_TEMPLATE, value: "1"}]
-`
+`)
+}
+
+// writeTemplate writes a pod template into the test's temporary directory
+// and returns its path.
+func writeTemplate(t *testing.T, tpl string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pod-template.yaml")
 	if err := os.WriteFile(path, []byte(tpl), 0o644); err != nil {
 		t.Fatal(err)
 	}

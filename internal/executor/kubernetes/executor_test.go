@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
@@ -123,11 +124,9 @@ func TestTriesBecomePods(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pods, err := client.CoreV1().Pods(te.ns).List(t.Context(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var pods *corev1.PodList
 	waitFor(t, "three pods", 30*time.Second, func() bool {
+		var err error
 		pods, err = client.CoreV1().Pods(te.ns).List(t.Context(), metav1.ListOptions{LabelSelector: labelManagedBy + "=updraft"})
 		return err == nil && len(pods.Items) == 3
 	})

@@ -1,8 +1,6 @@
 package kubernetes
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +12,7 @@ import (
 // realNodeTemplate sends pods to the test cluster's real node (kubelet,
 // containerd, runc), with the images hack/kube/up.sh --real-node imported.
 func realNodeTemplate(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "pod-template.yaml")
-	const tpl = `apiVersion: v1
+	return writeTemplate(t, `apiVersion: v1
 kind: Pod
 spec:
   nodeSelector: {updraft.dev/node-kind: real}
@@ -25,11 +21,7 @@ spec:
     - name: base
       image: updraft.local/busybox:1
       imagePullPolicy: Never
-`
-	if err := os.WriteFile(path, []byte(tpl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+`)
 }
 
 // The seed's passing and failing tasks run as real containers: the init
