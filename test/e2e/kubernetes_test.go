@@ -1,57 +1,29 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/updraft-dev/updraft/internal/executor/kubernetes/kubetest"
 )
 
-var (
-	kubeOnce   sync.Once
-	kubeconfig string
-	kubeErr    error
-)
-
-// testKubeconfig is the admin kubeconfig of the test cluster that
-// hack/kube/up.sh starts (make test and CI start it first and export
-// UPDRAFT_KUBECONFIG).
+// testKubeconfig is the admin kubeconfig of the test cluster.
 func testKubeconfig(t *testing.T) string {
 	t.Helper()
-	kubeOnce.Do(func() {
-		if kubeconfig = os.Getenv("UPDRAFT_KUBECONFIG"); kubeconfig != "" {
-			return
-		}
-		out, err := exec.Command("../../hack/kube/up.sh").CombinedOutput()
-		sc := bufio.NewScanner(strings.NewReader(string(out)))
-		for sc.Scan() {
-			if p, ok := strings.CutPrefix(sc.Text(), "READY "); ok {
-				kubeconfig = strings.TrimSpace(p)
-			}
-		}
-		if kubeconfig == "" {
-			kubeErr = fmt.Errorf("hack/kube/up.sh printed no READY line: %w\n%s", errors.Join(err), out)
-		}
-	})
-	if kubeErr != nil {
-		t.Fatal(kubeErr)
+	kc, err := kubetest.Kubeconfig()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return kubeconfig
+	return kc
 }
 
 // kubeClient is an admin client of the test cluster.
@@ -67,24 +39,7 @@ func kubeClient(t *testing.T) kubernetes.Interface {
 // kubeNamespace makes a namespace ready for pods and deletes it afterwards.
 func kubeNamespace(t *testing.T, client kubernetes.Interface) string {
 	t.Helper()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	ns := "e2e-" + hex.EncodeToString(b)
-	ctx := context.Background()
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if _, err := client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
-			return ns
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("namespace without its default ServiceAccount after a minute")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return kubetest.Namespace(t, client, "e2e")
 }
 
 // A DAG that mixes a local task and pod tasks runs through `updraft

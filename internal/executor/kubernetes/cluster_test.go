@@ -1,24 +1,21 @@
 package kubernetes
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/updraft-dev/updraft/internal/executor/kubernetes/kubetest"
 )
 
 // The tests run against a real API server with etcd, kube-scheduler,
@@ -35,12 +32,10 @@ var (
 func testCluster(t testing.TB) *rest.Config {
 	t.Helper()
 	clusterOnce.Do(func() {
-		kubeconfig := os.Getenv("UPDRAFT_KUBECONFIG")
-		if kubeconfig == "" {
-			kubeconfig, clusterErr = kubeUp()
-			if clusterErr != nil {
-				return
-			}
+		kubeconfig, err := kubetest.Kubeconfig()
+		if err != nil {
+			clusterErr = err
+			return
 		}
 		clusterREST, clusterErr = clientcmd.BuildConfigFromFlags("", kubeconfig)
 	})
@@ -50,64 +45,16 @@ func testCluster(t testing.TB) *rest.Config {
 	return rest.CopyConfig(clusterREST)
 }
 
-// kubeUp starts the test cluster (or finds it running) and returns its
-// admin kubeconfig.
-func kubeUp() (string, error) {
-	out, err := exec.Command("../../../hack/kube/up.sh").CombinedOutput()
-	if err != nil {
-		return "", &upError{err: err, out: string(out)}
-	}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		if path, ok := strings.CutPrefix(sc.Text(), "READY "); ok {
-			return strings.TrimSpace(path), nil
-		}
-	}
-	return "", &upError{out: string(out)}
-}
-
-type upError struct {
-	err error
-	out string
-}
-
-func (e *upError) Error() string {
-	return "hack/kube/up.sh did not print READY: " + errString(e.err) + "\n" + e.out
-}
-
-func errString(err error) string {
-	if err == nil {
-		return "no error"
-	}
-	return err.Error()
-}
-
-// testNamespace makes a namespace for one test, ready for pods (its
-// default ServiceAccount exists), and deletes it afterwards.
+// testNamespace makes a namespace for one test, named after it, ready for
+// pods, and deletes it afterwards.
 func testNamespace(t *testing.T, rc *rest.Config) (string, kubernetes.Interface) {
 	t.Helper()
 	client := kubernetes.NewForConfigOrDie(rc)
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	ns := "ut-" + strings.ToLower(strings.ReplaceAll(t.Name(), "_", "-"))
-	if len(ns) > 50 {
-		ns = ns[:50]
+	prefix := "ut-" + strings.ToLower(strings.NewReplacer("_", "-", "/", "-").Replace(t.Name()))
+	if len(prefix) > 50 {
+		prefix = prefix[:50]
 	}
-	ns = strings.Trim(ns, "-") + "-" + hex.EncodeToString(b)
-	ns = strings.ReplaceAll(ns, "/", "-")
-	ctx := context.Background()
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
-		metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = client.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
-	})
-	waitFor(t, "the namespace's default ServiceAccount", 60*time.Second, func() bool {
-		_, err := client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
-	})
-	return ns, client
+	return kubetest.Namespace(t, client, strings.Trim(prefix, "-")), client
 }
 
 // kwokTemplate is a pod template that sends pods to KWOK's simulated nodes.
