@@ -12,7 +12,10 @@ describe('run params', () => {
   });
 
   test('no conf or no params', () => {
-    expect(runParams(params, null).every((param) => !param.fromConf)).toBe(true);
+    expect(runParams(params, null)).toEqual([
+      { name: 'epochs', value: 3, fromConf: false },
+      { name: 'rate', value: 0.1, fromConf: false },
+    ]);
     expect(runParams(null, { a: 1 })).toEqual([]);
   });
 });

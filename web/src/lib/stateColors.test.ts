@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { DAG_RUN_STATES, STATE_COLORS, TASK_INSTANCE_STATES, luminance, normalizeState, stateColor, stateForeground, stateTextColor } from './stateColors';
+import { DAG_RUN_STATES, STATE_COLORS, TASK_INSTANCE_STATES, isActiveState, isUnfinishedState, luminance, normalizeState, stateColor, stateForeground, stateTextColor } from './stateColors';
 
 // The API document is the source of truth for the states: read its enums so
 // a state added there without a color here fails this test.
@@ -41,6 +41,15 @@ describe('state colors', () => {
     expect(normalizeState(undefined)).toBe('none');
     expect(normalizeState('exploded')).toBe('none');
     expect(normalizeState('deferred')).toBe('deferred');
+  });
+
+  test('unfinished: active, or no state yet; a missing answer is not', () => {
+    expect(isActiveState(null)).toBe(false);
+    expect(isUnfinishedState(null)).toBe(true);
+    expect(isUnfinishedState('up_for_retry')).toBe(true);
+    expect(isUnfinishedState('success')).toBe(false);
+    expect(isUnfinishedState('upstream_failed')).toBe(false);
+    expect(isUnfinishedState(undefined)).toBe(false);
   });
 
   test('lime text is darkened to stay readable; badges pick a contrasting foreground', () => {

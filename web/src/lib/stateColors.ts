@@ -99,3 +99,8 @@ export function isActiveState(state: string | null | undefined): boolean {
     state === 'deferred'
   );
 }
+
+/** A task instance not done yet: active, or without a state (not scheduled yet). */
+export function isUnfinishedState(state: string | null | undefined): boolean {
+  return state === null || isActiveState(state);
+}

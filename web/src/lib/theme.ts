@@ -1,5 +1,7 @@
 // Light or dark: saved in localStorage, the system's preference until the
 // user picks one.
+import { loadSetting, saveSetting } from './settings';
+
 export type Theme = 'light' | 'dark';
 
 export const THEME_STORAGE_KEY = 'updraft-theme';
@@ -10,21 +12,12 @@ export function initialTheme(saved: string | null, prefersDark: boolean): Theme 
 }
 
 export function readTheme(): Theme {
-  let saved: string | null = null;
-  try {
-    saved = localStorage.getItem(THEME_STORAGE_KEY);
-  } catch {
-    // Storage may be off (private mode); fall back to the system.
-  }
+  const saved = loadSetting(THEME_STORAGE_KEY);
   const prefersDark = typeof window !== 'undefined' && window.matchMedia?.('(prefers-color-scheme: dark)').matches;
   return initialTheme(saved, Boolean(prefersDark));
 }
 
 export function applyTheme(theme: Theme): void {
   document.documentElement.dataset.theme = theme;
-  try {
-    localStorage.setItem(THEME_STORAGE_KEY, theme);
-  } catch {
-    // Not saved: the choice lasts until the page reloads.
-  }
+  saveSetting(THEME_STORAGE_KEY, theme);
 }

@@ -3,6 +3,7 @@
 // browser's own zone, or any IANA zone. Kept in localStorage; an external
 // store, so that every component showing a time re-renders on a change.
 import { useSyncExternalStore } from 'react';
+import { loadSetting, saveSetting, type SettingsStorage } from './settings';
 
 export const TIME_ZONE_STORAGE_KEY = 'updraft-timezone';
 export const DEFAULT_TIME_ZONE = 'UTC';
@@ -63,25 +64,8 @@ export function resolveTimeZone(preference: string): string {
   return preference === BROWSER_TIME_ZONE ? browserTimeZone() : parseTimeZonePreference(preference);
 }
 
-type Storage = Pick<globalThis.Storage, 'getItem' | 'setItem'>;
-
-function storage(): Storage | undefined {
-  try {
-    return typeof localStorage === 'undefined' ? undefined : localStorage;
-  } catch {
-    // Storage may be off (private mode, sandboxed frames).
-    return undefined;
-  }
-}
-
-export function readTimeZonePreference(from: Storage | undefined = storage()): string {
-  let saved: string | null = null;
-  try {
-    saved = from?.getItem(TIME_ZONE_STORAGE_KEY) ?? null;
-  } catch {
-    // Unreadable: the default.
-  }
-  return parseTimeZonePreference(saved);
+export function readTimeZonePreference(from?: SettingsStorage): string {
+  return parseTimeZonePreference(loadSetting(TIME_ZONE_STORAGE_KEY, from));
 }
 
 /** Every zone the selector offers: UTC first, then Intl's list, sorted. */
@@ -93,7 +77,6 @@ export function timeZoneNames(current?: string): string[] {
     // An engine without the list offers UTC, the browser's zone and the current one.
   }
   const names = new Set(listed.map(currentZoneName));
-  names.delete(DEFAULT_TIME_ZONE);
   names.add(browserTimeZone());
   if (current && current !== BROWSER_TIME_ZONE && isValidTimeZone(current)) names.add(current);
   names.delete(DEFAULT_TIME_ZONE);
@@ -115,24 +98,22 @@ export function getDisplayTimeZone(): string {
   return resolveTimeZone(getTimeZonePreference());
 }
 
-export function setTimeZonePreference(next: string): void {
-  const value = parseTimeZonePreference(next);
-  try {
-    storage()?.setItem(TIME_ZONE_STORAGE_KEY, value);
-  } catch {
-    // Not saved: the choice lasts until the page reloads.
-  }
+/** Takes a new preference, telling the subscribers when it differs. */
+function adopt(value: string): void {
   if (value === preference) return;
   preference = value;
   listeners.forEach((listener) => listener());
 }
 
+export function setTimeZonePreference(next: string): void {
+  const value = parseTimeZonePreference(next);
+  saveSetting(TIME_ZONE_STORAGE_KEY, value);
+  adopt(value);
+}
+
 function onStorage(event: StorageEvent) {
   if (event.key !== null && event.key !== TIME_ZONE_STORAGE_KEY) return;
-  const value = parseTimeZonePreference(event.newValue);
-  if (value === preference) return;
-  preference = value;
-  listeners.forEach((listener) => listener());
+  adopt(parseTimeZonePreference(event.newValue));
 }
 
 export function subscribeTimeZone(listener: () => void): () => void {

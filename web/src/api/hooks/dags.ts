@@ -67,10 +67,12 @@ export function useTasks(dagId: string) {
   });
 }
 
-export function useDagSource(dagId: string, versionNumber: number | undefined) {
+/** The DAG file of a version, the latest without one; `enabled` waits for the version to be known. */
+export function useDagSource(dagId: string, versionNumber: number | undefined, enabled = true) {
   return useQuery({
     queryKey: ['dagSource', dagId, versionNumber ?? 'latest'],
     queryFn: ({ signal }) => api.get<DagSource>(paths.dagSource(dagId), { version_number: versionNumber }, { signal }),
+    enabled,
     staleTime: versionNumber ? Infinity : 0,
   });
 }

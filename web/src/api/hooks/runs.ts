@@ -23,29 +23,20 @@ export function useDagRun(dagId: string, runId: string | undefined) {
   });
 }
 
-/** The newest run, the default for views that show one run. */
-export function useLatestRun(dagId: string) {
-  return useQuery({
-    queryKey: ['latestRun', dagId],
-    queryFn: ({ signal }) => api.get<Page<'dag_runs', DagRun>>(paths.dagRuns(dagId), { limit: 1, order_by: '-id' }, { signal }),
-    refetchInterval: 5000,
-    select: (page) => page.dag_runs[0] ?? null,
-  });
+/** Every task instance of a run: a run may have more than one page holds. */
+export async function fetchRunTaskInstances(dagId: string, runId: string, signal?: AbortSignal): Promise<TaskInstance[]> {
+  const all: TaskInstance[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await api.get<Page<'task_instances', TaskInstance>>(paths.taskInstances(dagId, runId), { limit: 100, offset }, { signal });
+    all.push(...page.task_instances);
+    if (page.task_instances.length < 100 || all.length >= page.total_entries) return all;
+  }
 }
 
 export function useRunTaskInstances(dagId: string, runId: string | undefined, active: boolean) {
   return useQuery({
     queryKey: ['taskInstances', dagId, runId],
-    queryFn: async ({ signal }) => {
-      // A run may have more task instances than one page holds.
-      const all: TaskInstance[] = [];
-      for (let offset = 0; ; offset += 100) {
-        const page = await api.get<Page<'task_instances', TaskInstance>>(paths.taskInstances(dagId, runId!), { limit: 100, offset }, { signal });
-        all.push(...page.task_instances);
-        if (page.task_instances.length < 100 || all.length >= page.total_entries) break;
-      }
-      return all;
-    },
+    queryFn: ({ signal }) => fetchRunTaskInstances(dagId, runId!, signal),
     enabled: Boolean(runId),
     refetchInterval: pollInterval(active),
   });

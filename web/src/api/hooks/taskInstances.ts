@@ -3,13 +3,13 @@ import { api } from '../client';
 import { paths } from '../paths';
 import { pollInterval } from '../polling';
 import type { Page, TaskInstance, TaskInstanceTry, XComEntry, XComEntryWithValue } from '../types';
-import { isActiveState } from '../../lib/stateColors';
+import { isUnfinishedState } from '../../lib/stateColors';
 
 export function useTaskInstance(dagId: string, runId: string, taskId: string) {
   return useQuery({
     queryKey: ['taskInstance', dagId, runId, taskId],
     queryFn: ({ signal }) => api.get<TaskInstance>(paths.taskInstance(dagId, runId, taskId), undefined, { signal }),
-    refetchInterval: (query) => pollInterval(isActiveState(query.state.data?.state) || query.state.data?.state === null),
+    refetchInterval: (query) => pollInterval(isUnfinishedState(query.state.data?.state)),
   });
 }
 

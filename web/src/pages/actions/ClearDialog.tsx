@@ -4,7 +4,6 @@ import { useState } from 'react';
 import type { TaskInstance } from '../../api/types';
 import { useApiMutation } from '../../api/useApiMutation';
 import { Dialog } from '../../components/Dialog';
-import { ErrorMessage, Loading } from '../../components/QueryState';
 import { PreviewList } from './PreviewList';
 import { usePreview } from './usePreview';
 
@@ -66,7 +65,7 @@ export function ClearDialog({ title, previewKey, offers, initial, preview, confi
         </label>
       </div>
       <h3 className="section-title">Task instances that will be cleared</h3>
-      {dryRun.error ? <ErrorMessage error={dryRun.error} /> : !dryRun.data ? <Loading /> : <PreviewList taskInstances={dryRun.data} testId="clear-preview" />}
+      <PreviewList preview={dryRun} testId="clear-preview" />
     </Dialog>
   );
 }

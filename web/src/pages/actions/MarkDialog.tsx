@@ -4,7 +4,6 @@ import { useState } from 'react';
 import type { TaskInstance } from '../../api/types';
 import { useApiMutation } from '../../api/useApiMutation';
 import { Dialog } from '../../components/Dialog';
-import { ErrorMessage, Loading } from '../../components/QueryState';
 import { StateBadge } from '../../components/StateBadge';
 import { PreviewList } from './PreviewList';
 import { usePreview } from './usePreview';
@@ -28,6 +27,7 @@ export function MarkDialog({ title, newState, previewKey, offersRelatives, previ
   const [options, setOptions] = useState<MarkOptions>({ upstream: false, downstream: false });
   const dryRun = usePreview(['mark', newState, ...previewKey], options, preview);
   const mutation = useApiMutation(() => confirm(options), { successMessage: `Marked ${newState}`, onSuccess: onClose });
+  const toggle = (key: keyof MarkOptions) => setOptions((current) => ({ ...current, [key]: !current[key] }));
 
   return (
     <Dialog
@@ -51,15 +51,15 @@ export function MarkDialog({ title, newState, previewKey, offersRelatives, previ
       {offersRelatives && (
         <div className="option-row">
           <label className="checkbox">
-            <input type="checkbox" data-testid="mark-upstream" checked={options.upstream} onChange={() => setOptions((o) => ({ ...o, upstream: !o.upstream }))} /> Upstream
+            <input type="checkbox" data-testid="mark-upstream" checked={options.upstream} onChange={() => toggle('upstream')} /> Upstream
           </label>
           <label className="checkbox">
-            <input type="checkbox" data-testid="mark-downstream" checked={options.downstream} onChange={() => setOptions((o) => ({ ...o, downstream: !o.downstream }))} /> Downstream
+            <input type="checkbox" data-testid="mark-downstream" checked={options.downstream} onChange={() => toggle('downstream')} /> Downstream
           </label>
         </div>
       )}
       <h3 className="section-title">Task instances that will change</h3>
-      {dryRun.error ? <ErrorMessage error={dryRun.error} /> : !dryRun.data ? <Loading /> : <PreviewList taskInstances={dryRun.data} testId="mark-preview" />}
+      <PreviewList preview={dryRun} testId="mark-preview" />
     </Dialog>
   );
 }

@@ -1,9 +1,10 @@
 // Clear a whole run, or mark it success or failed.
 import { useState } from 'react';
 import { api } from '../../api/client';
+import { fetchRunTaskInstances } from '../../api/hooks/runs';
 import { paths } from '../../api/paths';
 import type { Page, TaskInstance } from '../../api/types';
-import { isActiveState } from '../../lib/stateColors';
+import { isUnfinishedState } from '../../lib/stateColors';
 import { ActionButton } from './ActionButton';
 import { ClearDialog } from './ClearDialog';
 import { MarkDialog } from './MarkDialog';
@@ -11,9 +12,8 @@ import { MarkDialog } from './MarkDialog';
 type OpenDialog = null | 'clear' | 'success' | 'failed';
 
 async function unfinishedTaskInstances(dagId: string, runId: string): Promise<TaskInstance[]> {
-  const page = await api.get<Page<'task_instances', TaskInstance>>(paths.taskInstances(dagId, runId), { limit: 100 });
   // Marking a run sets its unfinished task instances; the finished keep theirs.
-  return page.task_instances.filter((ti) => ti.state === null || isActiveState(ti.state));
+  return (await fetchRunTaskInstances(dagId, runId)).filter((ti) => isUnfinishedState(ti.state));
 }
 
 export function RunActions({ dagId, runId }: { dagId: string; runId: string }) {

@@ -1,17 +1,14 @@
 // The DAG file as the selected run's version parsed it, with line numbers.
 import { useDagSource } from '../../api/hooks/dags';
-import { useDagRun } from '../../api/hooks/runs';
 import { ErrorMessage, Loading } from '../../components/QueryState';
 import { RunPicker, useSelectedRun } from './RunPicker';
 
 export default function CodeView({ dagId, runId }: { dagId: string; runId?: string }) {
-  const { run: listedRun, runs } = useSelectedRun(dagId, runId);
-  // The list may not hold an older run named in the URL; ask for it then.
-  const direct = useDagRun(dagId, runId && !listedRun ? runId : undefined);
-  const run = listedRun ?? direct.data ?? null;
+  const { run, runs, loading } = useSelectedRun(dagId, runId);
   const versions = run?.dag_versions ?? [];
   const versionNumber = versions.length ? versions[0].version_number : undefined;
-  const source = useDagSource(dagId, versionNumber);
+  // Until the run is known, its version is not: the latest file is not read meanwhile.
+  const source = useDagSource(dagId, versionNumber, !loading);
   const lines = (source.data?.content ?? '').split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
 

@@ -5,6 +5,7 @@ import { useNavigate, useSearchParams } from 'react-router';
 import { useGrid } from '../../api/hooks/runs';
 import { ErrorMessage, Loading, Empty } from '../../components/QueryState';
 import { buildGridModel } from '../../lib/gridModel';
+import { loadSetting, saveSetting } from '../../lib/settings';
 import { RunPanel } from '../run/RunPanel';
 import { TaskInstancePanel } from '../task/TaskInstancePanel';
 import { GridView } from './GridView';
@@ -15,7 +16,7 @@ export const GRID_LIMITS = [25, 50, 100, 365];
 const LIMIT_KEY = 'updraft-grid-limit';
 
 function savedLimit(): number {
-  const value = Number(localStorage.getItem(LIMIT_KEY));
+  const value = Number(loadSetting(LIMIT_KEY));
   return GRID_LIMITS.includes(value) ? value : 25;
 }
 
@@ -52,7 +53,7 @@ export function GridSection({ dagId, runId, taskId }: { dagId: string; runId?: s
               value={limit}
               onChange={(event) => {
                 const value = Number(event.target.value);
-                localStorage.setItem(LIMIT_KEY, String(value));
+                saveSetting(LIMIT_KEY, String(value));
                 setLimit(value);
                 if (params.has('limit')) {
                   setParams(

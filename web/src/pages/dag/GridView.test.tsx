@@ -1,25 +1,17 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render } from '@testing-library/react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import type { GridResponse } from '../../api/types';
+import type { GridResponse, GridRun } from '../../api/types';
 import { buildGridModel } from '../../lib/gridModel';
+import { gridRun, gridTask } from '../../lib/gridModel.fixtures';
 import { GridView } from './GridView';
 
 function bigGrid(tasks: number, runs: number): GridResponse {
-  const taskList = Array.from({ length: tasks }, (_, index) => ({ task_id: `t${index}`, task_display_name: `t${index}`, downstream_task_ids: [] }));
+  const taskList = Array.from({ length: tasks }, (_, index) => gridTask(`t${index}`));
+  const states: GridRun['task_states'] = taskList.map((_, taskIndex) => (taskIndex % 2 ? 'failed' : 'success'));
   return {
     tasks: taskList,
-    dag_runs: Array.from({ length: runs }, (_, index) => ({
-      dag_run_id: `run_${index}`,
-      state: index === runs - 1 ? 'running' : 'success',
-      run_type: 'manual',
-      logical_date: null,
-      run_after: '2026-01-01T00:00:00Z',
-      start_date: '2026-01-01T00:00:00Z',
-      end_date: '2026-01-01T00:00:10Z',
-      duration: 10,
-      task_states: taskList.map((_, taskIndex) => (taskIndex % 2 ? 'failed' : 'success')),
-    })),
+    dag_runs: Array.from({ length: runs }, (_, index) => gridRun(`run_${index}`, [...states], { state: index === runs - 1 ? 'running' : 'success' })),
     total_entries: runs,
   };
 }

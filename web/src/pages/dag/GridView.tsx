@@ -28,13 +28,13 @@ const OVERSCAN_ROWS = 8;
 const NO_COLUMNS: ItemRange = { start: 0, end: 0 };
 const OVERSCAN_COLUMNS = 6;
 
-function runTitle(run: GridRun, now: Date, timeZone: string): string {
+function runTitle(run: GridRun, duration: number, timeZone: string): string {
   return [
     run.dag_run_id,
     `State: ${stateLabel(run.state)}`,
     `Type: ${run.run_type}`,
     `Run after: ${formatDateTimeWithZone(run.run_after, timeZone)}`,
-    `Duration: ${formatDuration(runDuration(run, now))}`,
+    `Duration: ${formatDuration(duration)}`,
   ].join('\n');
 }
 
@@ -99,7 +99,6 @@ export const GridView = memo(function GridView({ model, selectedRunId, selectedT
     [onSelectRun, onSelectTaskInstance, onSelectTask],
   );
 
-  const now = new Date();
   const selectedRunIndex = selectedRunId ? model.runs.findIndex((run) => run.dag_run_id === selectedRunId) : -1;
   const selectedTaskIndex = selectedTaskId ? model.tasks.findIndex((task) => task.task_id === selectedTaskId) : -1;
 
@@ -129,29 +128,50 @@ export const GridView = memo(function GridView({ model, selectedRunId, selectedT
         {selectedRunIndex >= 0 && (
           <div className="grid-run-highlight" style={{ left: labelWidth + selectedRunIndex * COLUMN_WIDTH, height: totalHeight }} />
         )}
-        <div className="grid-header" style={{ height: HEADER_HEIGHT }}>
-          <div className="grid-corner" style={{ width: labelWidth }}>
-            <span className="muted small">{model.totalRuns > runCount ? `${runCount} of ${model.totalRuns} runs` : `${runCount} run${runCount === 1 ? '' : 's'}`}</span>
-          </div>
-          {model.runs.map((run, runIndex) => (
-            <button
-              type="button"
-              key={run.dag_run_id}
-              className={`grid-run${runIndex === selectedRunIndex ? ' grid-run-selected' : ''}`}
-              style={{ left: labelWidth + runIndex * COLUMN_WIDTH }}
-              data-testid={`grid-run-${run.dag_run_id}`}
-              data-state={run.state}
-              data-grid-action="run"
-              data-run-id={run.dag_run_id}
-              title={runTitle(run, now, timeZone)}
-              aria-label={`Run ${run.dag_run_id}: ${run.state}`}
-            >
-              <span className="grid-run-bar" style={{ height: runBarHeight(runDuration(run, now), model.maxDuration, BAR_MAX_HEIGHT), background: stateColor(run.state) }} />
-            </button>
-          ))}
-        </div>
+        <GridHeader runs={model.runs} totalRuns={model.totalRuns} maxDuration={model.maxDuration} labelWidth={labelWidth} selectedRunIndex={selectedRunIndex} timeZone={timeZone} />
         {rows}
       </div>
+    </div>
+  );
+});
+
+interface GridHeaderProps {
+  runs: GridRun[];
+  totalRuns: number;
+  maxDuration: number;
+  labelWidth: number;
+  selectedRunIndex: number;
+  timeZone: string;
+}
+
+/** The run count and a bar per run. Memoized: a scroll changes none of it. */
+const GridHeader = memo(function GridHeader({ runs, totalRuns, maxDuration, labelWidth, selectedRunIndex, timeZone }: GridHeaderProps) {
+  const now = new Date();
+  const runCount = runs.length;
+  return (
+    <div className="grid-header" style={{ height: HEADER_HEIGHT }}>
+      <div className="grid-corner" style={{ width: labelWidth }}>
+        <span className="muted small">{totalRuns > runCount ? `${runCount} of ${totalRuns} runs` : `${runCount} run${runCount === 1 ? '' : 's'}`}</span>
+      </div>
+      {runs.map((run, runIndex) => {
+        const duration = runDuration(run, now);
+        return (
+          <button
+            type="button"
+            key={run.dag_run_id}
+            className={`grid-run${runIndex === selectedRunIndex ? ' grid-run-selected' : ''}`}
+            style={{ left: labelWidth + runIndex * COLUMN_WIDTH }}
+            data-testid={`grid-run-${run.dag_run_id}`}
+            data-state={run.state}
+            data-grid-action="run"
+            data-run-id={run.dag_run_id}
+            title={runTitle(run, duration, timeZone)}
+            aria-label={`Run ${run.dag_run_id}: ${run.state}`}
+          >
+            <span className="grid-run-bar" style={{ height: runBarHeight(duration, maxDuration, BAR_MAX_HEIGHT), background: stateColor(run.state) }} />
+          </button>
+        );
+      })}
     </div>
   );
 });

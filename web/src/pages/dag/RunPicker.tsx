@@ -1,7 +1,7 @@
 // Which run the graph, Gantt and code views show: the one in ?run=, else the
 // newest.
 import { useSearchParams } from 'react-router';
-import { useRecentRuns } from '../../api/hooks/runs';
+import { useDagRun, useRecentRuns } from '../../api/hooks/runs';
 import type { DagRun } from '../../api/types';
 import { formatDateTime } from '../../lib/format';
 import { stateLabel } from '../../lib/stateColors';
@@ -10,8 +10,10 @@ import { useTimeZone } from '../../lib/timeZone';
 export function useSelectedRun(dagId: string, runId: string | undefined): { run: DagRun | null; runs: DagRun[]; loading: boolean } {
   const recent = useRecentRuns(dagId);
   const runs = recent.data?.dag_runs ?? [];
-  const run = (runId ? runs.find((item) => item.dag_run_id === runId) : runs[0]) ?? null;
-  return { run, runs, loading: recent.isLoading };
+  const listed = runId ? runs.find((item) => item.dag_run_id === runId) : runs[0];
+  // The list may not hold an older run named in the URL; ask for it then.
+  const direct = useDagRun(dagId, runId && !recent.isPending && !listed ? runId : undefined);
+  return { run: listed ?? direct.data ?? null, runs, loading: recent.isLoading || direct.isLoading };
 }
 
 export function RunPicker({ runs, selected }: { runs: DagRun[]; selected: string | undefined }) {

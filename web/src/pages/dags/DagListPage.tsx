@@ -38,7 +38,7 @@ export function DagListPage() {
     [setParams],
   );
 
-  const { data, error, isLoading, isFetching } = useUiDags({
+  const { data, error, isFetching } = useUiDags({
     search: debouncedSearch,
     tags: tag ? [tag] : [],
     paused: pausedFilter === 'all' ? undefined : pausedFilter === 'paused',
@@ -86,7 +86,7 @@ export function DagListPage() {
       </div>
       {error ? (
         <ErrorMessage error={error} />
-      ) : isLoading || !data ? (
+      ) : !data ? (
         <Loading what="DAGs" />
       ) : data.dags.length === 0 ? (
         <Empty>No DAG matches these filters.</Empty>

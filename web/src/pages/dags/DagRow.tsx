@@ -5,20 +5,20 @@ import { PauseToggle } from '../../components/PauseToggle';
 import { StateBadge } from '../../components/StateBadge';
 import { Time } from '../../components/Time';
 import { scheduleInWords } from '../../lib/schedule';
+import { dagPath, runPath } from '../dag/dagLinks';
 import { TriggerLauncher } from '../dag/trigger/TriggerLauncher';
 import { RecentRuns } from './RecentRuns';
 
 /** One DAG in the list; memoized so a poll that changed one DAG re-renders one row. */
 export const DagRow = memo(function DagRow({ dag, onTagClick, canTrigger }: { dag: UiDag; onTagClick: (tag: string) => void; canTrigger: boolean }) {
   const latest = dag.latest_dag_runs[0];
-  const dagPath = `/dags/${encodeURIComponent(dag.dag_id)}`;
   return (
     <tr data-testid={`dag-row-${dag.dag_id}`} className={dag.is_paused ? 'row-paused' : undefined}>
       <td className="col-toggle">
         <PauseToggle dagId={dag.dag_id} isPaused={dag.is_paused} testId={`pause-toggle-${dag.dag_id}`} />
       </td>
       <td>
-        <Link to={dagPath} className="dag-link">
+        <Link to={dagPath(dag.dag_id)} className="dag-link">
           {dag.dag_display_name || dag.dag_id}
         </Link>
         {dag.tags.length > 0 && (
@@ -37,7 +37,7 @@ export const DagRow = memo(function DagRow({ dag, onTagClick, canTrigger }: { da
       </td>
       <td>
         {latest ? (
-          <Link to={`${dagPath}/runs/${encodeURIComponent(latest.dag_run_id)}`} className="latest-run">
+          <Link to={runPath(dag.dag_id, latest.dag_run_id)} className="latest-run">
             <StateBadge state={latest.state} />
             <span className="muted small">
               <Time value={latest.run_after} relative />

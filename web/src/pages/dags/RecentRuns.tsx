@@ -6,6 +6,7 @@ import { formatDateTimeWithZone, formatDuration } from '../../lib/format';
 import { runDuration, runBarHeight } from '../../lib/gridModel';
 import { normalizeState, stateColor, stateLabel } from '../../lib/stateColors';
 import { useTimeZone } from '../../lib/timeZone';
+import { runPath } from '../dag/dagLinks';
 
 const MAX_BAR = 26;
 
@@ -22,7 +23,7 @@ export function RecentRuns({ dagId, runs }: { dagId: string; runs: DagRunSummary
         return (
           <Link
             key={run.dag_run_id}
-            to={`/dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(run.dag_run_id)}`}
+            to={runPath(dagId, run.dag_run_id)}
             className="recent-run"
             data-state={normalizeState(run.state)}
             title={`${run.dag_run_id}\n${stateLabel(run.state)} · ${formatDuration(duration)}\n${formatDateTimeWithZone(run.logical_date ?? run.run_after, timeZone)}`}

@@ -8,7 +8,7 @@ import { ErrorMessage, Loading } from '../../components/QueryState';
 import { StateBadge } from '../../components/StateBadge';
 import { Time } from '../../components/Time';
 import { LiveDuration } from '../../components/LiveDuration';
-import { isActiveState } from '../../lib/stateColors';
+import { isUnfinishedState } from '../../lib/stateColors';
 import { TaskInstanceActions } from '../actions/TaskInstanceActions';
 import { runPath } from '../dag/dagLinks';
 import { AttemptsTab } from './AttemptsTab';
@@ -31,7 +31,7 @@ export function TaskInstancePanel({ dagId, runId, taskId }: { dagId: string; run
   if (query.error) return <ErrorMessage error={query.error} />;
   if (!query.data) return <Loading what="task instance" />;
   const ti = query.data;
-  const active = ti.state === null || isActiveState(ti.state);
+  const active = isUnfinishedState(ti.state);
 
   return (
     <div className="panel" data-testid="ti-panel">

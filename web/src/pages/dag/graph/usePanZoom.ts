@@ -11,6 +11,13 @@ export interface Transform {
 const MIN_SCALE = 0.1;
 const MAX_SCALE = 4;
 
+/** Scales by factor (within bounds) keeping the point (px, py) of the viewport in place. */
+function zoomAround(current: Transform, factor: number, px: number, py: number): Transform {
+  const scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, current.scale * factor));
+  const ratio = scale / current.scale;
+  return { scale, x: px - (px - current.x) * ratio, y: py - (py - current.y) * ratio };
+}
+
 export function usePanZoom(contentWidth: number, contentHeight: number) {
   const containerRef = useRef<HTMLDivElement>(null);
   const [transform, setTransform] = useState<Transform>({ x: 0, y: 0, scale: 1 });
@@ -33,11 +40,7 @@ export function usePanZoom(contentWidth: number, contentHeight: number) {
       const rect = element.getBoundingClientRect();
       const px = event.clientX - rect.left;
       const py = event.clientY - rect.top;
-      setTransform((current) => {
-        const scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, current.scale * Math.exp(-event.deltaY * 0.0015)));
-        const ratio = scale / current.scale;
-        return { scale, x: px - (px - current.x) * ratio, y: py - (py - current.y) * ratio };
-      });
+      setTransform((current) => zoomAround(current, Math.exp(-event.deltaY * 0.0015), px, py));
     };
     element.addEventListener('wheel', onWheel, { passive: false });
     return () => element.removeEventListener('wheel', onWheel);
@@ -64,11 +67,7 @@ export function usePanZoom(contentWidth: number, contentHeight: number) {
     const element = containerRef.current;
     const cx = (element?.clientWidth ?? 0) / 2;
     const cy = (element?.clientHeight ?? 0) / 2;
-    setTransform((current) => {
-      const scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, current.scale * factor));
-      const ratio = scale / current.scale;
-      return { scale, x: cx - (cx - current.x) * ratio, y: cy - (cy - current.y) * ratio };
-    });
+    setTransform((current) => zoomAround(current, factor, cx, cy));
   }, []);
 
   return { containerRef, transform, fit, zoomBy, handlers: { onPointerDown, onPointerMove, onPointerUp, onPointerCancel: onPointerUp } };
